@@ -1,0 +1,79 @@
+/**
+ * Twins: the JSON documents IoT Hub keeps per device and module (tags, desired and reported properties).
+ */
+import type { AuthenticationType, ConnectionState, DeviceCapabilities, DeviceStatus, X509Thumbprint } from './identity.js'
+
+/** A twin properties section (desired or reported) as sent on the wire: properties plus `$version` and `$metadata`. */
+export type TwinSection = Record<string, unknown> & { $version: number; $metadata?: Record<string, unknown> }
+
+export interface Twin {
+  deviceId: string
+  moduleId?: string
+  etag: string
+  deviceEtag: string
+  status: DeviceStatus
+  statusReason?: string | null
+  statusUpdateTime: string
+  connectionState: ConnectionState
+  lastActivityTime: string
+  cloudToDeviceMessageCount: number
+  authenticationType: AuthenticationType
+  x509Thumbprint: X509Thumbprint
+  modelId: string
+  version: number
+  tags: Record<string, unknown>
+  properties: { desired: TwinSection; reported: TwinSection }
+  capabilities?: DeviceCapabilities
+  deviceScope?: string
+  parentScopes?: string[]
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/**
+ * Applies a twin patch the way IoT Hub does (JSON merge patch, RFC 7386): objects merge recursively,
+ * `null` removes a property, anything else replaces. Keys starting with `$` are reserved and ignored.
+ * Returns a new object; `target` is not modified.
+ */
+export function mergeTwinPatch(target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...target }
+  for (const [key, value] of Object.entries(patch)) {
+    if (key.startsWith('$')) continue
+    if (value === null) delete out[key]
+    else if (isObject(value)) out[key] = mergeTwinPatch(isObject(out[key]) ? (out[key] as Record<string, unknown>) : {}, value)
+    else out[key] = value as Json
+  }
+  return out
+}
+
+/** Removes `null` leaves: a desired document replaced as a whole keeps no nulls (they mean "delete"). */
+export function withoutNulls(doc: Record<string, unknown>): Record<string, unknown> {
+  return mergeTwinPatch({}, doc)
+}
+
+/** Why a twin document is not acceptable, or undefined. Twin rules: keys are at most 1 KB, no `.`, `$`-prefix, space or control chars; depth at most 10 (IoT Hub: 5 under properties, counting from the section root). */
+export function validateTwinDocument(doc: unknown, what: string, maxDepth = 10): string | undefined {
+  if (!isObject(doc)) return `${what} must be a JSON object`
+  const walk = (node: Record<string, unknown>, path: string, depth: number): string | undefined => {
+    if (depth > maxDepth) return `${what} is nested deeper than ${maxDepth} levels at '${path}'`
+    for (const [k, v] of Object.entries(node)) {
+      if (k.length === 0) return `${what} has an empty property name at '${path || '(root)'}'`
+      if (k.length > 1024) return `${what} has a property name longer than 1024 characters at '${path || '(root)'}'`
+      if (/[.\s\x00-\x1f]/.test(k)) return `${what} property name '${k}' may not contain '.', spaces or control characters`
+      if (k.startsWith('$')) continue
+      if (isObject(v)) {
+        const err = walk(v, path ? `${path}.${k}` : k, depth + 1)
+        if (err) return err
+      } else if (Array.isArray(v)) {
+        // IoT Hub accepts arrays in twins (since 2020) but not nulls inside them.
+        if (v.some((e) => e === null)) return `${what} array '${path ? `${path}.${k}` : k}' may not contain null`
+      }
+    }
+    return undefined
+  }
+  return walk(doc, '', 1)
+}

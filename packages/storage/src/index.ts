@@ -1,0 +1,6 @@
+export type * from './identity-repository.js'
+export type * from './c2d-queue.js'
+export type * from './event-log.js'
+export type * from './policy-repository.js'
+export type * from './hub-store.js'
+export { storeErrors } from './errors.js'
