@@ -1,0 +1,5 @@
+export { buildProgram, runCli } from './program.js'
+export type { CliIo } from './context.js'
+export { resolveLogin, readHubInfo, localEndpoint, type HubLogin, type HubInfo, type LoginFlags } from './login.js'
+export { HubClient, parseHubError, seg, type HubRequest, type HubResponse } from './hub-client.js'
+export { CliError, HubApiError, EXIT_FAILURE, EXIT_USAGE } from './errors.js'

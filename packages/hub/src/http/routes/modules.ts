@@ -1,0 +1,29 @@
+/** Module identities: PUT/GET/DELETE /devices/{d}/modules/{m}, GET /devices/{d}/modules. */
+import type { FastifyInstance } from 'fastify'
+import { moduleInput, describeIssues } from '../../registry/identity-input.js'
+import { errors } from '../../errors.js'
+import { guard, ifMatch, type HttpDeps } from '../context.js'
+
+type Params = { id: string; mid: string }
+
+export function moduleRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const read = guard(deps, 'RegistryRead')
+  const write = guard(deps, 'RegistryWrite')
+
+  app.get<{ Params: { id: string } }>('/devices/:id/modules', { preHandler: read }, async (request) => deps.registry.listModules(request.params.id))
+
+  app.get<{ Params: Params }>('/devices/:id/modules/:mid', { preHandler: read }, async (request) =>
+    deps.registry.getModule(request.params.id, request.params.mid))
+
+  app.put<{ Params: Params }>('/devices/:id/modules/:mid', { preHandler: write }, async (request, reply) => {
+    const parsed = moduleInput.safeParse(request.body ?? {})
+    if (!parsed.success) throw errors.argumentInvalid(`invalid module: ${describeIssues(parsed.error)}`)
+    const { module, created } = await deps.registry.createOrUpdateModule(request.params.id, request.params.mid, parsed.data, ifMatch(request))
+    return reply.status(created ? 200 : 200).send(module)
+  })
+
+  app.delete<{ Params: Params }>('/devices/:id/modules/:mid', { preHandler: write }, async (request, reply) => {
+    await deps.registry.deleteModule(request.params.id, request.params.mid, ifMatch(request))
+    return reply.status(204).send()
+  })
+}

@@ -1,0 +1,190 @@
+/**
+ * The hub, composed: storage, certificates, services, the MQTT/TLS listener and the HTTPS listener (REST and MQTT
+ * over WebSockets). `startHub` is what `ledge hub start` and the tests run.
+ */
+import { mkdirSync, writeFileSync, chmodSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
+import type { AddressInfo } from 'node:net'
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer, createWebSocketStream } from 'ws'
+import type { FastifyInstance } from 'fastify'
+import { systemClock, type Clock, type Logger } from '@ledge/common'
+import { formatServiceConnectionString } from '@ledge/protocol'
+import type { HubStore } from '@ledge/storage'
+import { openSqliteHubStore } from '@ledge/storage-sqlite'
+import { ensureHubCertificates } from '@ledge/pki'
+import { certificateNames, type HubSettings } from './config.js'
+import { ensureDefaultPolicies } from './policies.js'
+import { Presence } from './presence/presence.js'
+import { RegistryService } from './registry/registry-service.js'
+import { TwinService } from './twins/twin-service.js'
+import { QueryService } from './twins/query-service.js'
+import { MethodService } from './methods/method-service.js'
+import { C2dService } from './c2d/c2d-service.js'
+import { EventStream } from './events/event-stream.js'
+import { Authenticator } from './auth/authenticator.js'
+import { DeviceLinks } from './links/device-links.js'
+import { SessionStore } from './mqtt/session-store.js'
+import { MqttGateway } from './mqtt/gateway.js'
+import { buildHttpApp } from './http/app.js'
+
+export interface RunningHub {
+  readonly hostName: string
+  readonly bind: string
+  readonly httpsPort: number
+  readonly mqttPort: number
+  readonly caPem: string
+  readonly caFile: string
+  readonly serviceConnectionString: string
+  readonly http: FastifyInstance
+  close(): Promise<void>
+}
+
+/** What `ledge` commands on the same machine read from `<data-dir>/hub.json` (owner-only: it holds a key). */
+export interface HubInfoFile {
+  hostName: string
+  bind: string
+  httpsPort: number
+  mqttPort: number
+  caFile: string
+  serviceConnectionString: string
+  pid: number
+}
+
+export const WEBSOCKET_PATH = '/$iothub/websocket'
+
+export async function startHub(settings: HubSettings, opts: { log: Logger; clock?: Clock; store?: HubStore }): Promise<RunningHub> {
+  const log = opts.log
+  const clock = opts.clock ?? systemClock
+  const dataDir = resolve(settings.dataDir)
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+
+  const names = certificateNames(settings)
+  const certs = await ensureHubCertificates({
+    dir: dataDir,
+    hostNames: names.hostNames,
+    ipAddresses: names.ipAddresses,
+    ...(settings.caCertFile && settings.caKeyFile ? { userCa: { certFile: settings.caCertFile, keyFile: settings.caKeyFile } } : {}),
+    ...(settings.serverCertFile && settings.serverKeyFile ? { userServer: { certFile: settings.serverCertFile, keyFile: settings.serverKeyFile } } : {}),
+  })
+  if (certs.generated) log.info({ event: 'hub.certificates_created', caFile: certs.caFile, ...names }, 'created the hub CA and server certificate')
+
+  const store = opts.store ?? (await openSqliteHubStore({ file: join(dataDir, 'hub.db') }))
+  const policies = await ensureDefaultPolicies(store.policies)
+  const owner = policies.find((p) => p.keyName === 'iothubowner')!
+
+  const links = new DeviceLinks()
+  const sessions = new SessionStore()
+  const presence = new Presence({ identities: store.identities, clock, log: log.child({ component: 'presence' }) })
+  const c2dCount = (deviceId: string): Promise<number> => store.c2d.count(deviceId, clock.now())
+  const registry = new RegistryService({
+    identities: store.identities, presence, clock, log: log.child({ component: 'registry' }), c2dCount,
+    events: {
+      identityRevoked(deviceId, moduleId) {
+        links.get(deviceId, moduleId)?.close('the identity was deleted, disabled or given new keys')
+      },
+    },
+  })
+  const twins = new TwinService({
+    registry, presence, clock, c2dCount,
+    events: { desiredChanged: (d, m, patch) => links.get(d, m)?.sendDesiredPatch(patch) },
+  })
+  const query = new QueryService({ identities: store.identities, presence })
+  const methods = new MethodService({
+    links, log: log.child({ component: 'methods' }),
+    identityExists: async (d, m) => (await store.identities.get(d, m)) !== undefined,
+  })
+  const c2d = new C2dService({
+    queue: store.c2d, links, clock, log: log.child({ component: 'c2d' }),
+    deviceExists: async (d) => (await store.identities.get(d)) !== undefined,
+  })
+  const events = new EventStream({
+    log: store.events, clock, logger: log.child({ component: 'events' }),
+    retention: { retentionMs: settings.retentionHours * 3600_000, maxBytes: settings.retentionMaxBytes, intervalMs: 60_000 },
+  })
+  const authenticator = new Authenticator({ hostNames: [settings.hostName, ...settings.extraHostNames, ...names.hostNames, ...names.ipAddresses], policies: store.policies, clock })
+  const gateway = new MqttGateway({ registry, twins, methods, c2d, events, authenticator, presence, links, sessions, clock, log: log.child({ component: 'mqtt' }) })
+
+  presence.start()
+  c2d.start()
+  events.start()
+
+  const http = await buildHttpApp(
+    {
+      registry, twins, query, methods, c2d, events, authenticator,
+      health: () => ({ connectedClients: links.size, mqttConnections: gateway.connectionCount, uptimeSeconds: Math.round(process.uptime()) }),
+    },
+    { log, policies: store.policies, https: { key: certs.serverKeyPem, cert: certs.serverCertPem } },
+  )
+
+  // MQTT over WebSockets shares the HTTPS listener (the SDK always dials 443).
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false), maxPayload: 512 * 1024 })
+  http.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '').split('?')[0]
+    if (path !== WEBSOCKET_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const stream = createWebSocketStream(ws)
+      gateway.handle(stream, { address: req.socket.remoteAddress ?? '?', transport: 'wss' })
+    })
+  })
+
+  const mqttServer: TlsServer = createTlsServer({ key: certs.serverKeyPem, cert: certs.serverCertPem, minVersion: 'TLSv1.2' }, (socket) => {
+    socket.setNoDelay(true)
+    gateway.handle(socket, { address: socket.remoteAddress ?? '?', transport: 'mqtts' })
+  })
+  mqttServer.on('tlsClientError', (err) => log.debug({ err, event: 'mqtt.tls_failed' }, 'TLS handshake failed'))
+
+  try {
+    await http.listen({ host: settings.bind, port: settings.httpsPort })
+    await new Promise<void>((res, rej) => {
+      mqttServer.once('error', rej)
+      mqttServer.listen(settings.mqttPort, settings.bind, () => {
+        mqttServer.off('error', rej)
+        res()
+      })
+    })
+  } catch (err) {
+    await http.close().catch(() => undefined)
+    await store.close()
+    throw err
+  }
+  const httpsPort = (http.server.address() as AddressInfo).port
+  const mqttPort = (mqttServer.address() as AddressInfo).port
+  const serviceConnectionString = formatServiceConnectionString({ hostName: settings.hostName, sharedAccessKeyName: owner.keyName, sharedAccessKey: owner.primaryKey })
+
+  const info: HubInfoFile = { hostName: settings.hostName, bind: settings.bind, httpsPort, mqttPort, caFile: certs.caFile, serviceConnectionString, pid: process.pid }
+  const infoFile = join(dataDir, 'hub.json')
+  writeFileSync(infoFile, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 })
+  chmodSync(infoFile, 0o600)
+  log.info({ event: 'hub.started', hostName: settings.hostName, bind: settings.bind, httpsPort, mqttPort, dataDir }, `hub '${settings.hostName}' listening: https ${settings.bind}:${httpsPort}, mqtts ${settings.bind}:${mqttPort}`)
+
+  let closing: Promise<void> | undefined
+  return {
+    hostName: settings.hostName, bind: settings.bind, httpsPort, mqttPort,
+    caPem: certs.caPem, caFile: certs.caFile, serviceConnectionString, http,
+    close() {
+      closing ??= (async () => {
+        log.info({ event: 'hub.stopping' }, 'hub stopping')
+        mqttServer.close()
+        // No new requests; the open SSE streams and keep-alive sockets are closed with it.
+        const httpClosed = http.close()
+        gateway.closeAll('the hub is shutting down')
+        for (const c of wss.clients) c.terminate()
+        methods.close()
+        c2d.stop()
+        await events.drain()
+        await presence.stop()
+        http.server.closeAllConnections?.()
+        await httpClosed
+        await store.close()
+        log.info({ event: 'hub.stopped' }, 'hub stopped')
+      })()
+      return closing
+    },
+  }
+}

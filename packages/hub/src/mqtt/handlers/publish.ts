@@ -1,0 +1,95 @@
+/**
+ * PUBLISH from a client: telemetry (stored in the events stream before PUBACK), twin requests and method
+ * responses. A topic the client may not use closes the connection, as IoT Hub does.
+ */
+import type { IPublishPacket } from 'mqtt-packet'
+import { HTTP_STATUS, isAppError } from '@ledge/common'
+import { MAX_D2C_MESSAGE_BYTES, parseInboundTopic, twinResponseTopic, type SystemProperties } from '@ledge/protocol'
+import { errors } from '../../errors.js'
+import type { MqttConnection } from '../connection.js'
+
+export function handlePublish(conn: MqttConnection, packet: IPublishPacket): void {
+  if (packet.qos > 1) return conn.close('QoS 2 is not supported by IoT Hub')
+  const id = { deviceId: conn.deviceId, ...(conn.moduleId ? { moduleId: conn.moduleId } : {}) }
+  const what = parseInboundTopic(packet.topic, id)
+  conn.deps.presence.touch(conn.deviceId, conn.moduleId)
+  const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
+  switch (what.kind) {
+    case 'rejected':
+      return conn.close(what.reason)
+    case 'telemetry':
+      return acceptTelemetry(conn, packet, payload, what.systemProperties, what.properties)
+    case 'twinGet':
+      return void twinGet(conn, what.rid)
+    case 'twinPatchReported':
+      return void twinPatch(conn, what.rid, payload)
+    case 'methodResponse':
+      conn.deps.methods.respond(conn.deviceId, conn.moduleId, what.rid, what.status, payload)
+      return
+  }
+}
+
+function acceptTelemetry(conn: MqttConnection, packet: IPublishPacket, body: Buffer, sys: SystemProperties, props: Record<string, string>): void {
+  // IoT Hub counts the body and the properties against the 256 KB limit.
+  const size = body.length + Buffer.byteLength(packet.topic)
+  if (size > MAX_D2C_MESSAGE_BYTES) return conn.close(`message of ${size} bytes is larger than the limit of ${MAX_D2C_MESSAGE_BYTES} bytes`)
+  const now = conn.deps.clock.now()
+  if (sys.expiryTimeUtc && Date.parse(sys.expiryTimeUtc) <= now) {
+    // Already expired: acknowledged and dropped, as IoT Hub does.
+    conn.log.debug({ event: 'telemetry.expired', messageId: sys.messageId }, 'expired telemetry dropped')
+    if (packet.qos === 1) conn.write({ cmd: 'puback', messageId: packet.messageId! })
+    return
+  }
+  const systemProperties: SystemProperties = {
+    ...sys,
+    connectionDeviceId: conn.deviceId,
+    ...(conn.moduleId ? { connectionModuleId: conn.moduleId } : {}),
+    connectionAuthMethod: '{"scope":"device","type":"sas","issuer":"iothub"}',
+    enqueuedTimeUtc: new Date(now).toISOString(),
+  }
+  conn.publishStarted()
+  conn.deps.events.append({ deviceId: conn.deviceId, moduleId: conn.moduleId, enqueuedTime: now, systemProperties, properties: props, body }).then(
+    () => {
+      conn.publishFinished()
+      if (packet.qos === 1) conn.write({ cmd: 'puback', messageId: packet.messageId! })
+    },
+    (err: unknown) => {
+      conn.publishFinished()
+      // Not acknowledged: the client sends it again after reconnecting, so nothing is lost.
+      conn.log.error({ err, event: 'telemetry.store_failed' }, 'telemetry could not be stored')
+      conn.close('the hub could not store the message')
+    },
+  )
+}
+
+function twinError(conn: MqttConnection, rid: string, err: unknown): void {
+  const status = isAppError(err) ? HTTP_STATUS[err.kind] : 500
+  const message = isAppError(err) ? err.message : 'internal error'
+  if (!isAppError(err)) conn.log.error({ err, event: 'twin.failed' }, 'twin request failed')
+  // The SDK ignores the status segment: only a body with errorCode marks a failure (azure-sdk-wire.md §5).
+  conn.publish(twinResponseTopic(status, rid), JSON.stringify({ errorCode: status, message }), 0)
+}
+
+async function twinGet(conn: MqttConnection, rid: string): Promise<void> {
+  try {
+    const doc = await conn.deps.twins.getForDevice(conn.deviceId, conn.moduleId)
+    conn.publish(twinResponseTopic(200, rid), JSON.stringify(doc), 0)
+  } catch (err) {
+    twinError(conn, rid, err)
+  }
+}
+
+async function twinPatch(conn: MqttConnection, rid: string, payload: Buffer): Promise<void> {
+  let patch: unknown
+  try {
+    patch = JSON.parse(payload.toString('utf8'))
+  } catch (err) {
+    return twinError(conn, rid, errors.argumentInvalid(`reported properties are not valid JSON: ${(err as Error).message}`))
+  }
+  try {
+    const version = await conn.deps.twins.patchReported(conn.deviceId, conn.moduleId, patch)
+    conn.publish(twinResponseTopic(204, rid, version), '', 0)
+  } catch (err) {
+    twinError(conn, rid, err)
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * EventLog on the `events` table: the hub's hot path. One transaction per `append` call (a batch of ~100 events
+ * costs one commit), offsets from a counter row so they are never reused, and a running total of body bytes so the
+ * size trim walks only the rows it removes.
+ */
+import type Database from 'better-sqlite3'
+import type { ApplicationProperties, SystemProperties } from '@ledge/protocol'
+import type { EventInput, EventLog, EventRecord } from '@ledge/storage'
+
+interface EventRow {
+  offset: number
+  device_id: string
+  module_id: string
+  enqueued_time: number
+  system_properties: string
+  properties: string
+  body: Buffer
+}
+
+const COLUMNS = 'offset, device_id, module_id, enqueued_time, system_properties, properties, body'
+
+function fromRow(row: EventRow): EventRecord {
+  return {
+    offset: row.offset,
+    deviceId: row.device_id,
+    moduleId: row.module_id === '' ? null : row.module_id,
+    enqueuedTime: row.enqueued_time,
+    systemProperties: JSON.parse(row.system_properties) as SystemProperties,
+    properties: JSON.parse(row.properties) as ApplicationProperties,
+    body: row.body,
+  }
+}
+
+function prepare(db: Database.Database) {
+  const q = <R>(sql: string) => db.prepare<unknown[], R>(sql)
+  return {
+    state: q<{ next_offset: number; total_bytes: number }>('SELECT next_offset, total_bytes FROM event_log_state WHERE id = 1'),
+    advance: q('UPDATE event_log_state SET next_offset = ?, total_bytes = total_bytes + ? WHERE id = 1'),
+    shrink: q('UPDATE event_log_state SET total_bytes = total_bytes - ? WHERE id = 1'),
+    insert: q(`INSERT INTO events (offset, device_id, module_id, enqueued_time, system_properties, properties, size, body)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    readAll: q<EventRow>(`SELECT ${COLUMNS} FROM events WHERE offset >= ? ORDER BY offset LIMIT ?`),
+    readDevice: q<EventRow>(`SELECT ${COLUMNS} FROM events WHERE device_id = ? AND offset >= ? ORDER BY offset LIMIT ?`),
+    readModule: q<EventRow>(`SELECT ${COLUMNS} FROM events WHERE device_id = ? AND module_id = ? AND offset >= ? ORDER BY offset LIMIT ?`),
+    bounds: q<{ first: number | null; next: number }>('SELECT (SELECT min(offset) FROM events) AS first, next_offset AS next FROM event_log_state WHERE id = 1'),
+    olderStats: q<{ n: number; bytes: number }>('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM events WHERE enqueued_time < ?'),
+    deleteOlder: q('DELETE FROM events WHERE enqueued_time < ?'),
+    oldest: q<{ offset: number; size: number }>('SELECT offset, size FROM events ORDER BY offset'),
+    deleteThrough: q('DELETE FROM events WHERE offset <= ?'),
+  }
+}
+
+type Statements = ReturnType<typeof prepare>
+
+/** Removes the oldest events until the bodies total at most `maxBytes`; returns [events, bytes] removed. */
+function trimToSize(s: Statements, total: number, maxBytes: number): [number, number] {
+  if (total <= maxBytes) return [0, 0]
+  let removed = 0
+  let freed = 0
+  let through: number | undefined
+  for (const row of s.oldest.iterate()) {
+    removed++
+    freed += row.size
+    through = row.offset
+    if (total - freed <= maxBytes) break
+  }
+  if (through !== undefined) s.deleteThrough.run(through)
+  return [removed, freed]
+}
+
+export class SqliteEventLog implements EventLog {
+  private readonly s: Statements
+  private readonly appendTx: Database.Transaction<(events: readonly EventInput[]) => number[]>
+  private readonly trimTx: Database.Transaction<(olderThan: number | undefined, maxBytes: number | undefined) => number>
+
+  constructor(db: Database.Database) {
+    const s = (this.s = prepare(db))
+    this.appendTx = db.transaction((events) => {
+      let offset = s.state.get()!.next_offset
+      let bytes = 0
+      const offsets = new Array<number>(events.length)
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i]!
+        s.insert.run(offset, e.deviceId, e.moduleId ?? '', e.enqueuedTime, JSON.stringify(e.systemProperties), JSON.stringify(e.properties), e.body.length, e.body)
+        bytes += e.body.length
+        offsets[i] = offset++
+      }
+      s.advance.run(offset, bytes)
+      return offsets
+    })
+    this.trimTx = db.transaction((olderThan, maxBytes) => {
+      let removed = 0
+      let freed = 0
+      if (olderThan !== undefined) {
+        const older = s.olderStats.get(olderThan)!
+        if (older.n > 0) {
+          s.deleteOlder.run(olderThan)
+          removed += older.n
+          freed += older.bytes
+        }
+      }
+      if (maxBytes !== undefined) {
+        const [n, bytes] = trimToSize(s, s.state.get()!.total_bytes - freed, maxBytes)
+        removed += n
+        freed += bytes
+      }
+      if (freed > 0) s.shrink.run(freed)
+      return removed
+    })
+  }
+
+  async append(events: readonly EventInput[]): Promise<number[]> {
+    if (events.length === 0) return []
+    return this.appendTx.immediate(events)
+  }
+
+  async read(opts: { from: number; limit: number; deviceId?: string; moduleId?: string | null }): Promise<EventRecord[]> {
+    const limit = Math.max(0, opts.limit)
+    if (opts.deviceId === undefined) return this.s.readAll.all(opts.from, limit).map(fromRow)
+    if (opts.moduleId === undefined) return this.s.readDevice.all(opts.deviceId, opts.from, limit).map(fromRow)
+    return this.s.readModule.all(opts.deviceId, opts.moduleId ?? '', opts.from, limit).map(fromRow)
+  }
+
+  async bounds(): Promise<{ first: number; next: number }> {
+    const { first, next } = this.s.bounds.get()!
+    return { first: first ?? next, next }
+  }
+
+  async trim(opts: { olderThan?: number; maxBytes?: number }): Promise<number> {
+    if (opts.olderThan === undefined && opts.maxBytes === undefined) return 0
+    return this.trimTx.immediate(opts.olderThan, opts.maxBytes)
+  }
+}
