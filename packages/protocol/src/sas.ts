@@ -61,7 +61,13 @@ export function parseSasToken(token: string): SasToken {
     throw new SasTokenFormatError('SAS token signature is not URL-encoded correctly')
   }
   const skn = fields.get('skn')
-  return { sr, sig: decodedSig, se: Number(se), ...(skn !== undefined ? { skn: decodeURIComponent(skn) } : {}) }
+  let decodedSkn: string | undefined
+  try {
+    decodedSkn = skn === undefined ? undefined : decodeURIComponent(skn)
+  } catch {
+    throw new SasTokenFormatError('SAS token key name (skn) is not URL-encoded correctly')
+  }
+  return { sr, sig: decodedSig, se: Number(se), ...(decodedSkn !== undefined ? { skn: decodedSkn } : {}) }
 }
 
 /** Signs `sr` (used verbatim) with a base64 key; returns the token text. Field order sr, sig, skn, se as the SDKs. */

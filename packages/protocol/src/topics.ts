@@ -82,7 +82,8 @@ function parseIotHubTopic(topic: string): InboundPublish | TopicRejection {
     if (!rid) return { kind: 'rejected', reason: 'twin PATCH needs a $rid' }
     return { kind: 'twinPatchReported', rid }
   }
-  const m = /^\$iothub\/methods\/res\/(\d{3})\/?$/.exec(path)
+  // The SDK formats the status with %d: any integer may arrive, not only three digits.
+  const m = /^\$iothub\/methods\/res\/(-?\d{1,10})\/?$/.exec(path)
   if (m) {
     if (!rid) return { kind: 'rejected', reason: 'method response needs a $rid' }
     return { kind: 'methodResponse', rid, status: Number(m[1]) }

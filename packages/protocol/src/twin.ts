@@ -34,6 +34,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
+function define(o: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
 /**
  * Applies a twin patch the way IoT Hub does (JSON merge patch, RFC 7386): objects merge recursively,
  * `null` removes a property, anything else replaces. Keys starting with `$` are reserved and ignored.
@@ -44,8 +48,9 @@ export function mergeTwinPatch(target: Record<string, unknown>, patch: Record<st
   for (const [key, value] of Object.entries(patch)) {
     if (key.startsWith('$')) continue
     if (value === null) delete out[key]
-    else if (isObject(value)) out[key] = mergeTwinPatch(isObject(out[key]) ? (out[key] as Record<string, unknown>) : {}, value)
-    else out[key] = value as Json
+    // defineProperty, not assignment: a key named `__proto__` (JSON.parse makes those) must stay a plain property.
+    else if (isObject(value)) define(out, key, mergeTwinPatch(isObject(out[key]) ? (out[key] as Record<string, unknown>) : {}, value))
+    else define(out, key, value as Json)
   }
   return out
 }
@@ -55,7 +60,7 @@ export function withoutNulls(doc: Record<string, unknown>): Record<string, unkno
   return mergeTwinPatch({}, doc)
 }
 
-/** Why a twin document is not acceptable, or undefined. Twin rules: keys are at most 1 KB, no `.`, `$`-prefix, space or control chars; depth at most 10 (IoT Hub: 5 under properties, counting from the section root). */
+/** Why a twin document is not acceptable, or undefined. Twin rules: keys are at most 1 KB, without `.`, `$`, spaces or control characters (a leading `$` marks reserved keys, which are skipped); depth at most 10. */
 export function validateTwinDocument(doc: unknown, what: string, maxDepth = 10): string | undefined {
   if (!isObject(doc)) return `${what} must be a JSON object`
   const walk = (node: Record<string, unknown>, path: string, depth: number): string | undefined => {
@@ -63,8 +68,8 @@ export function validateTwinDocument(doc: unknown, what: string, maxDepth = 10):
     for (const [k, v] of Object.entries(node)) {
       if (k.length === 0) return `${what} has an empty property name at '${path || '(root)'}'`
       if (k.length > 1024) return `${what} has a property name longer than 1024 characters at '${path || '(root)'}'`
-      if (/[.\s\x00-\x1f]/.test(k)) return `${what} property name '${k}' may not contain '.', spaces or control characters`
-      if (k.startsWith('$')) continue
+      if (k.startsWith('$')) continue // reserved ($version, $metadata): dropped by the merge, not an error
+      if (/[.$\s\x00-\x1f]/.test(k)) return `${what} property name '${k}' may not contain '.', '$', spaces or control characters`
       if (isObject(v)) {
         const err = walk(v, path ? `${path}.${k}` : k, depth + 1)
         if (err) return err
