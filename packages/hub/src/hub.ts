@@ -76,7 +76,7 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
   const owner = policies.find((p) => p.keyName === 'iothubowner')!
 
   const links = new DeviceLinks()
-  const sessions = new SessionStore()
+  const sessions = new SessionStore({ repository: store.sessions, log: log.child({ component: 'sessions' }) })
   const presence = new Presence({ identities: store.identities, clock, log: log.child({ component: 'presence' }) })
   const c2dCount = (deviceId: string): Promise<number> => store.c2d.count(deviceId, clock.now())
   const registry = new RegistryService({
@@ -84,6 +84,10 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
     events: {
       identityRevoked(deviceId, moduleId) {
         links.get(deviceId, moduleId)?.close('the identity was deleted, disabled or given new keys')
+      },
+      async identityDeleted(deviceId, moduleId) {
+        await sessions.discard(deviceId, moduleId)
+        if (!moduleId) await store.c2d.purge(deviceId)
       },
     },
   })

@@ -13,12 +13,14 @@ import { SqliteC2dQueue } from './sqlite-c2d-queue.js'
 import { SqliteEventLog } from './sqlite-event-log.js'
 import { SqliteIdentityRepository } from './sqlite-identity-repository.js'
 import { SqlitePolicyRepository } from './sqlite-policy-repository.js'
+import { SqliteSessionRepository } from './sqlite-session-repository.js'
 
 export { SCHEMA_VERSION } from './schema.js'
 export { SqliteC2dQueue } from './sqlite-c2d-queue.js'
 export { SqliteEventLog } from './sqlite-event-log.js'
 export { SqliteIdentityRepository } from './sqlite-identity-repository.js'
 export { SqlitePolicyRepository } from './sqlite-policy-repository.js'
+export { SqliteSessionRepository } from './sqlite-session-repository.js'
 
 export interface SqliteHubStoreOptions {
   /** The database file; its directory is created if missing. `':memory:'` for a throw-away store. */
@@ -55,6 +57,7 @@ class SqliteHubStore implements HubStore {
   readonly c2d: SqliteC2dQueue
   readonly events: SqliteEventLog
   readonly policies: SqlitePolicyRepository
+  readonly sessions: SqliteSessionRepository
 
   constructor(
     private readonly db: Database.Database,
@@ -64,6 +67,7 @@ class SqliteHubStore implements HubStore {
     this.c2d = new SqliteC2dQueue(db)
     this.events = new SqliteEventLog(db)
     this.policies = new SqlitePolicyRepository(db)
+    this.sessions = new SqliteSessionRepository(db)
   }
 
   /** Checkpoints the WAL into the main file, then closes. Calling it again does nothing. */

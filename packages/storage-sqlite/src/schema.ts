@@ -73,6 +73,17 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'persistent MQTT sessions',
+    sql: `
+      -- subscriptions: a JSON array of the dialect's subscription kinds.
+      CREATE TABLE mqtt_sessions (
+        client_id     TEXT PRIMARY KEY,
+        subscriptions TEXT NOT NULL
+      );
+    `,
+  },
 ]
 
 /** The schema version this code writes. */

@@ -19,6 +19,7 @@ import { eventLogContract } from './testing/event-log-contract.js'
 import { storeCase, type HubStoreContractOptions } from './testing/harness.js'
 import { identityContract } from './testing/identity-contract.js'
 import { policyContract } from './testing/policy-contract.js'
+import { sessionContract } from './testing/session-contract.js'
 
 export type { HubStoreContractOptions, HubStoreFixture } from './testing/harness.js'
 export { c2dInput, edgeDeviceRecords, eventInput, identityRecord, NON_UTF8, policy } from './testing/fixtures.js'
@@ -31,6 +32,7 @@ export function runHubStoreContract(opts: HubStoreContractOptions): void {
     c2dContract(test)
     eventLogContract(test)
     policyContract(test)
+    sessionContract(test)
     durabilityContract(test)
   })
 }

@@ -19,6 +19,8 @@ const SCOPE_PATTERN = /^ms-azure-iot-edge:\/\/(.+)-(\d+)$/
 export interface RegistryEvents {
   /** An identity was deleted or disabled: its connections must close. */
   identityRevoked(deviceId: string, moduleId: string | null): void
+  /** An identity is gone for good: what the hub keeps for it elsewhere (C2D queue, MQTT sessions) goes too. */
+  identityDeleted(deviceId: string, moduleId: string | null): Promise<void>
 }
 
 export class RegistryService {
@@ -188,6 +190,7 @@ export class RegistryService {
     await this.d.identities.delete(deviceId)
     this.d.events.identityRevoked(deviceId, null)
     for (const m of modules) this.d.events.identityRevoked(deviceId, m.moduleId)
+    await this.d.events.identityDeleted(deviceId, null)
     this.d.log.info({ event: 'device.deleted', deviceId }, 'device deleted')
   }
 
@@ -247,6 +250,7 @@ export class RegistryService {
     checkEtag(ifMatch, r.etag, `module '${deviceId}/${moduleId}'`)
     await this.d.identities.delete(deviceId, moduleId)
     this.d.events.identityRevoked(deviceId, moduleId)
+    await this.d.events.identityDeleted(deviceId, moduleId)
   }
 
   async statistics(): Promise<{ totalDeviceCount: number; enabledDeviceCount: number; disabledDeviceCount: number }> {

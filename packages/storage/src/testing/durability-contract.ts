@@ -29,6 +29,7 @@ async function snapshot(store: HubStore) {
     events: await store.events.read({ from: 0, limit: 100 }),
     bounds: await store.events.bounds(),
     policies: byKeyName(await store.policies.list()),
+    sessions: [await store.sessions.get('d1'), await store.sessions.get('d1/m')],
   }
 }
 
@@ -50,6 +51,8 @@ export function durabilityContract(test: StoreCase): void {
       await store.events.append([eventInput('edge1', '$edgeHub', T + 2)])
       await store.policies.put(policy('iothubowner'))
       await store.policies.put(policy('device', { rights: ['DeviceConnect'] }))
+      await store.sessions.put('d1', ['c2d', 'twinDesired'])
+      await store.sessions.put('d1/m', ['inputs'])
       const before = await snapshot(store)
 
       store = await s.reopen()

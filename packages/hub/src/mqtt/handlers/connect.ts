@@ -33,12 +33,12 @@ export async function handleConnect(conn: MqttConnection, packet: IConnectPacket
   const password = packet.password === undefined ? undefined : packet.password.toString('utf8')
   const auth = await deps.authenticator.authenticateIdentity(password, identity)
   if (!auth.ok) return refuse(conn, 5, auth.reason)
-  if (conn.state === 'closed') return // the socket went away while we were checking
 
+  const { session, present } = await deps.sessions.open(packet.clientId, packet.clean ?? true)
+  if (conn.state === 'closed') return // the socket went away while we were checking
   conn.deviceId = username.deviceId
   conn.moduleId = moduleId
   conn.log = conn.log.child({ deviceId: conn.deviceId, ...(moduleId ? { moduleId } : {}) })
-  const { session, present } = deps.sessions.open(packet.clientId, packet.clean ?? true)
   const previous = deps.links.add(conn)
   // MQTT-3.1.4-2: a second connection with the same client id takes over; the first one is closed.
   previous?.close('another connection with the same client id took over')

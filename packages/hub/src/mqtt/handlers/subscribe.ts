@@ -23,6 +23,7 @@ export function handleSubscribe(conn: MqttConnection, packet: ISubscribePacket):
     if (kind === 'methods') methods = true
     if (kind === 'c2d') c2d = true
   }
+  conn.deps.sessions.changed(conn.session!)
   conn.write({ cmd: 'suback', messageId: packet.messageId, granted })
   if (methods) conn.deps.links.methodsReady(conn.deviceId, conn.moduleId)
   if (c2d) conn.c2dAvailable()
@@ -34,5 +35,6 @@ export function handleUnsubscribe(conn: MqttConnection, packet: IUnsubscribePack
     const kind = parseSubscription(topic, id)
     if (kind) conn.session!.subscriptions.delete(kind)
   }
+  conn.deps.sessions.changed(conn.session!)
   conn.write({ cmd: 'unsuback', messageId: packet.messageId!, granted: [] })
 }
