@@ -32,13 +32,21 @@ function ledge(...args: string[]): string {
   return execFileSync(process.execPath, [ledgeBin, ...args, '--data-dir', dataDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim()
 }
 
-const children: ChildProcess[] = []
+/** How to stop each part, newest first: the watcher and the device go before the hub they talk to. */
+const stoppers: (() => Promise<unknown>)[] = []
 let stopping = false
+function stopChild(c: ChildProcess): () => Promise<unknown> {
+  return () => {
+    if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve()
+    const exited = new Promise((r) => c.once('exit', r))
+    c.kill('SIGINT')
+    return exited
+  }
+}
 async function stop(code = 0): Promise<never> {
   if (!stopping) {
     stopping = true
-    for (const c of children.reverse()) c.kill('SIGINT')
-    await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))))
+    for (const s of stoppers.reverse()) await s()
   }
   process.exit(code)
 }
@@ -50,7 +58,7 @@ async function startHub(): Promise<{ hostName: string; mqttPort: number; httpsPo
   rmSync(infoFile, { force: true })
   // Unprivileged ports picked by the system: the demo needs no root and collides with nothing.
   const hub = spawn(process.execPath, [ledgeBin, 'hub', 'start', '--data-dir', dataDir, '--hostname', 'localhost', '--bind', '127.0.0.1', '--https-port', '0', '--mqtt-port', '0', '--amqp-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] })
-  children.push(hub)
+  stoppers.push(stopChild(hub))
   hub.once('exit', (code) => {
     if (!stopping) {
       console.error(`the hub exited unexpectedly (code ${code})`)
@@ -72,11 +80,11 @@ try {
   ledge('hub', 'device-identity', 'create', '--device-id', deviceId, '--output', 'json')
   say(`registered device '${deviceId}'  ${dim(`(ledge hub device-identity create --device-id ${deviceId})`)}`)
 }
-const connectionString = ledge('hub', 'device-identity', 'connection-string', 'show', '--device-id', deviceId, '--output', 'tsv')
+const connectionString = ledge('hub', 'device-identity', 'connection-string', 'show', '--device-id', deviceId)
 say(`its connection string: ${dim(connectionString.replace(/SharedAccessKey=[^;]+/, 'SharedAccessKey=…'))}`)
 
 const monitor = spawn(process.execPath, [ledgeBin, 'hub', 'monitor-events', '--device-id', deviceId, '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
-children.push(monitor)
+stoppers.push(stopChild(monitor))
 let seen = 0
 monitor.stdout!.setEncoding('utf8')
 monitor.stdout!.on('data', (chunk: string) => {
@@ -106,4 +114,7 @@ const timer = setInterval(() => {
     (err: Error) => console.error(`device: send failed: ${err.message}`),
   )
 }, 1000)
-children.unshift({ kill: () => { clearInterval(timer); void client.close() }, exitCode: 0 } as unknown as ChildProcess)
+stoppers.push(async () => {
+  clearInterval(timer)
+  await client.close()
+})

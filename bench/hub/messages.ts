@@ -30,8 +30,10 @@ export interface ConnectResult {
   errors: Record<string, number>
   startedAt: number
   finishedAt: number
-  /** Wall time from the start of the phase to each CONNACK, ms (for the ramp percentiles). */
-  connackMs: Float64Array
+  /** Each connection's TCP connect + TLS handshake + CONNECT → CONNACK, ms. */
+  connectMs: Float64Array
+  /** The TLS version and cipher the first connection negotiated. */
+  tls: string
 }
 
 export interface PublishResult {

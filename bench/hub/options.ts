@@ -1,0 +1,88 @@
+/** The bench's flags, their defaults and checks. */
+import { parseArgs } from 'node:util'
+
+export interface BenchOptions {
+  devices: number
+  workers: number
+  /** Throughput phase, seconds. */
+  duration: number
+  /** Devices publishing in the throughput phase (the first ones of each worker). */
+  publishers: number
+  /** Messages each publisher keeps in flight. */
+  window: number
+  payloadBytes: number
+  /** Latency phase: messages/s, or 'auto' for half the hub's measured maximum. */
+  latencyRate: number | 'auto'
+  latencyDuration: number
+  /** Seconds to wait, all devices connected and silent, before reading the idle RSS. */
+  idle: number
+  connectConcurrency: number
+  provisionConcurrency: number
+  mosquitto: boolean
+  hubLogLevel: string
+  cpuProfDir: string | undefined
+  json: string | undefined
+  keep: boolean
+}
+
+export const USAGE = `Usage: npm run bench:hub -- [flags]
+
+  --devices <n>               simulated devices (MQTT connections) (10000)
+  --workers <n>               load-generator processes (2)
+  --duration <s>              throughput phase (20)
+  --publishers <n>            devices publishing in the throughput phase (all)
+  --window <n>                messages in flight per publisher (1)
+  --payload-bytes <n>         JSON payload size (256)
+  --latency-rate <n|auto>     latency phase rate, msg/s; auto = half Ledge's measured max (auto)
+  --latency-duration <s>      latency phase (15)
+  --idle <s>                  quiet time before the idle RSS reading (5)
+  --connect-concurrency <n>   CONNECTs in progress per worker (100)
+  --provision-concurrency <n> PUT /devices requests in progress (50)
+  --no-mosquitto              skip the Mosquitto baseline
+  --hub-log-level <level>     the hub's --log-level (info, its default)
+  --cpu-prof <dir>            profile the hub (node --cpu-prof) into <dir>
+  --json <file>               also write every figure as JSON
+  --keep                      keep the temp folder (hub data, logs)
+`
+
+function int(name: string, v: string | undefined, def: number, min: number): number {
+  if (v === undefined) return def
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, not '${v}'`)
+  return n
+}
+
+export function parseOptions(argv: string[]): BenchOptions | 'help' {
+  const { values: v } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      devices: { type: 'string' }, workers: { type: 'string' }, duration: { type: 'string' }, publishers: { type: 'string' },
+      window: { type: 'string' }, 'payload-bytes': { type: 'string' }, 'latency-rate': { type: 'string' },
+      'latency-duration': { type: 'string' }, idle: { type: 'string' }, 'connect-concurrency': { type: 'string' },
+      'provision-concurrency': { type: 'string' }, 'no-mosquitto': { type: 'boolean' }, 'hub-log-level': { type: 'string' },
+      'cpu-prof': { type: 'string' }, json: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (v.help) return 'help'
+  const devices = int('devices', v.devices, 10_000, 1)
+  const rate = v['latency-rate']
+  return {
+    devices,
+    workers: int('workers', v.workers, 2, 1),
+    duration: int('duration', v.duration, 20, 1),
+    publishers: Math.min(devices, int('publishers', v.publishers, devices, 1)),
+    window: int('window', v.window, 1, 1),
+    payloadBytes: int('payload-bytes', v['payload-bytes'], 256, 64),
+    latencyRate: rate === undefined || rate === 'auto' ? 'auto' : int('latency-rate', rate, 0, 1),
+    latencyDuration: int('latency-duration', v['latency-duration'], 15, 1),
+    idle: int('idle', v.idle, 5, 0),
+    connectConcurrency: int('connect-concurrency', v['connect-concurrency'], 100, 1),
+    provisionConcurrency: int('provision-concurrency', v['provision-concurrency'], 50, 1),
+    mosquitto: !v['no-mosquitto'],
+    hubLogLevel: v['hub-log-level'] ?? 'info',
+    cpuProfDir: v['cpu-prof'],
+    json: v.json,
+    keep: v.keep ?? false,
+  }
+}
