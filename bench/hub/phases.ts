@@ -14,6 +14,8 @@ export interface PhaseUsage {
   generatorCpuPercent: number
   sinkCpuPercent: number
   machineCpuPercent: number
+  /** Busy CPU of everything else on the machine (not the broker, the bench or its children). */
+  otherCpuPercent: number
 }
 
 export interface BrokerResult {
@@ -40,7 +42,9 @@ export interface Rig {
 
 function usageOf(u: IntervalUsage, rig: Rig): PhaseUsage {
   const sum = (names: string[]): number => names.reduce((n, k) => n + (u.byName[k]?.cpuPercent ?? 0), 0)
+  const ours = sum(Object.keys(u.byName))
   return {
+    otherCpuPercent: Math.max(0, u.machineCpuPercent - ours),
     brokerCpuPercent: u.byName.broker?.cpuPercent ?? 0,
     brokerRssPeak: u.byName.broker?.rssPeak ?? 0,
     generatorCpuPercent: sum(rig.workers.map((w) => w.name)),
@@ -50,7 +54,7 @@ function usageOf(u: IntervalUsage, rig: Rig): PhaseUsage {
 }
 
 function sampler(rig: Rig, brokerPid: number): UsageSampler {
-  const pids: Record<string, number> = { broker: brokerPid, [rig.sink.name]: rig.sink.pid }
+  const pids: Record<string, number> = { broker: brokerPid, bench: process.pid, [rig.sink.name]: rig.sink.pid }
   for (const w of rig.workers) pids[w.name] = w.pid
   return new UsageSampler(pids)
 }

@@ -26,10 +26,6 @@ export const hubSettingsSchema = z.object({
   retentionHours: z.number().positive().default(24),
   retentionMaxBytes: z.number().int().positive().default(1024 ** 3),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-}).superRefine((s, ctx) => {
-  if (Boolean(s.caCertFile) !== Boolean(s.caKeyFile)) ctx.addIssue({ code: 'custom', path: ['caCertFile'], message: 'give both --ca-cert and --ca-key, or neither' })
-  if (Boolean(s.serverCertFile) !== Boolean(s.serverKeyFile)) ctx.addIssue({ code: 'custom', path: ['serverCertFile'], message: 'give both --server-cert and --server-key, or neither' })
-  if (s.caCertFile && s.serverCertFile) ctx.addIssue({ code: 'custom', path: ['serverCertFile'], message: 'give a CA to issue from or a server certificate, not both' })
 })
 
 export type HubSettings = z.infer<typeof hubSettingsSchema>
@@ -53,9 +49,19 @@ export class HubSettingsError extends Error {
   }
 }
 
+/** Settings that only make sense together; checked beside the schema so that every problem is reported at once. */
+function combinationProblems(s: HubSettingsInput): string[] {
+  const problems: string[] = []
+  if (Boolean(s.caCertFile) !== Boolean(s.caKeyFile)) problems.push('caCertFile: give both --ca-cert and --ca-key, or neither')
+  if (Boolean(s.serverCertFile) !== Boolean(s.serverKeyFile)) problems.push('serverCertFile: give both --server-cert and --server-key, or neither')
+  if (s.caCertFile && s.serverCertFile) problems.push('serverCertFile: give a CA to issue from or a server certificate, not both')
+  return problems
+}
+
 export function parseHubSettings(input: HubSettingsInput): HubSettings {
   const r = hubSettingsSchema.safeParse(input)
-  if (!r.success) throw new HubSettingsError(r.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${i.message}`))
+  const problems = [...(r.success ? [] : r.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${i.message}`)), ...combinationProblems(input)]
+  if (problems.length > 0 || !r.success) throw new HubSettingsError(problems)
   return r.data
 }
 

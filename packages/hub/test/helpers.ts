@@ -47,7 +47,7 @@ export async function openModule(th: TestHub, deviceId: string, moduleId: string
 }
 
 /** Calls the hub's REST API with a service token of the iothubowner policy (for routes the SDK has no call for). */
-export async function rest(th: TestHub, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
+export async function rest(th: Pick<TestHub, 'url' | 'serviceConnectionString'>, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
   const { createServiceSasToken, parseServiceConnectionString } = await import('@ledge/protocol')
   const cs = parseServiceConnectionString(th.serviceConnectionString)
   const token = createServiceSasToken({ hostName: cs.hostName, policyName: cs.sharedAccessKeyName, keyBase64: cs.sharedAccessKey, expiresAt: Date.now() / 1000 + 3600 })

@@ -128,8 +128,10 @@ export class RegistryService {
     if (input.deviceId !== undefined && input.deviceId !== deviceId) {
       throw errors.argumentInvalid(`the body's deviceId '${input.deviceId}' differs from '${deviceId}' in the path`)
     }
+    let previousAuth: AuthenticationMechanism | undefined
     const updated = await this.mutate(deviceId, null, async (r) => {
       checkEtag(ifMatch, r.etag, `device '${deviceId}'`)
+      previousAuth = r.authentication
       const iotEdge = input.capabilities?.iotEdge ?? r.capabilities.iotEdge
       const scopes = await this.validateScopes(deviceId, { ...input, deviceScope: input.deviceScope ?? (iotEdge ? undefined : r.deviceScope), parentScopes: input.parentScopes ?? r.parentScopes }, iotEdge)
       const status = input.status ?? r.status
@@ -149,8 +151,8 @@ export class RegistryService {
       return next
     })
     if (updated.capabilities.iotEdge) await this.ensureEdgeModules(deviceId)
-    if (updated.status === 'disabled') this.d.events.identityRevoked(deviceId, null)
-    else if (input.authentication) this.d.events.identityRevoked(deviceId, null) // new keys: old tokens no longer valid
+    // Disabled, or new keys: tokens made with the old ones must stop working now, not at their expiry.
+    if (updated.status === 'disabled' || keysChanged(previousAuth, updated.authentication)) this.d.events.identityRevoked(deviceId, null)
     return toDevice(updated, this.d.presence, await this.d.c2dCount(deviceId))
   }
 
@@ -217,8 +219,10 @@ export class RegistryService {
         throw err
       }
     }
+    let previousAuth: AuthenticationMechanism | undefined
     const updated = await this.mutate(deviceId, moduleId, async (r) => {
       checkEtag(ifMatch, r.etag, `module '${deviceId}/${moduleId}'`)
+      previousAuth = r.authentication
       return {
         ...r,
         managedBy: input.managedBy !== undefined ? input.managedBy : r.managedBy ?? null,
@@ -226,7 +230,7 @@ export class RegistryService {
         etag: identityEtag(Number(Buffer.from(r.etag, 'base64').toString()) + 1 || 2),
       }
     })
-    if (input.authentication) this.d.events.identityRevoked(deviceId, moduleId)
+    if (keysChanged(previousAuth, updated.authentication)) this.d.events.identityRevoked(deviceId, moduleId)
     return { module: toModule(updated, this.d.presence), created: false }
   }
 
@@ -288,4 +292,13 @@ export function checkEtag(ifMatch: string | undefined, current: string, what: st
 /** The Azure SDK quotes etags, `"*"` included. */
 export function unquoteEtag(ifMatch: string): string {
   return ifMatch.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1')
+}
+
+function keysChanged(before: AuthenticationMechanism | undefined, after: AuthenticationMechanism): boolean {
+  return before === undefined ||
+    before.type !== after.type ||
+    before.symmetricKey.primaryKey !== after.symmetricKey.primaryKey ||
+    before.symmetricKey.secondaryKey !== after.symmetricKey.secondaryKey ||
+    before.x509Thumbprint.primaryThumbprint !== after.x509Thumbprint.primaryThumbprint ||
+    before.x509Thumbprint.secondaryThumbprint !== after.x509Thumbprint.secondaryThumbprint
 }

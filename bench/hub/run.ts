@@ -1,0 +1,144 @@
+/**
+ * `npm run bench:hub`: the hub with many simulated devices, and Mosquitto as the peer baseline, in one run.
+ *
+ * The hub runs as a child process (`ledge hub start`), the devices in load-worker processes (MQTT.js over TLS), the
+ * events reader in a sink process; this process only orchestrates and reads /proc. See bench/README.md.
+ */
+import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { provisionDevices, startLedgeHub, startMosquitto, type BrokerProcess } from './brokers.js'
+import { endChild, forkChild, type BenchChild } from './children.js'
+import type { BrokerTarget } from './messages.js'
+import { machineCpuSeconds, openFilesLimit } from './proc.js'
+import { measureBroker, type BrokerResult, type Rig } from './phases.js'
+import { parseOptions, USAGE, type BenchOptions } from './options.js'
+import { machineDescription, resultsTable } from './report.js'
+
+const log = (line: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`)
+
+/**
+ * Node cannot raise its own open-files limit, so when it is too low the bench runs itself again under
+ * `ulimit -n` (children inherit the limit). Returns true when it did (this process then only waits).
+ */
+function reexecWithMoreFiles(o: BenchOptions): boolean {
+  const needed = o.devices + 2048
+  const { soft, hard } = openFilesLimit()
+  if (soft >= needed || process.env.LEDGE_BENCH_REEXEC) {
+    if (soft < needed) log(`warning: open files limit is ${soft}; ${needed} are needed for ${o.devices} devices (EMFILE will show as connect failures)`)
+    return false
+  }
+  log(`open files limit ${soft} < ${needed}: running again under 'ulimit -n' (hard limit ${hard})`)
+  const script = `ulimit -n ${needed} 2>/dev/null || ulimit -n ${Number.isFinite(hard) ? hard : needed}; exec "$0" "$@"`
+  const r = spawnSync('sh', ['-c', script, process.execPath, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, LEDGE_BENCH_REEXEC: '1' } })
+  process.exitCode = r.status ?? 1
+  return true
+}
+
+async function main(): Promise<void> {
+  const parsed = parseOptions(process.argv.slice(2))
+  if (parsed === 'help') {
+    process.stdout.write(USAGE)
+    return
+  }
+  const o = parsed
+  if (reexecWithMoreFiles(o)) return
+
+  // The machine should be quiet: the hub, the generator and Mosquitto share its cores.
+  const before = machineCpuSeconds()
+  await new Promise((r) => setTimeout(r, 2000))
+  const backgroundPercent = ((machineCpuSeconds().busy - before.busy) / 2) * 100
+  log(`background CPU load before the run: ${backgroundPercent.toFixed(0)} % of one core${backgroundPercent > 20 ? ' (warning: the machine is busy; figures will be low)' : ''}`)
+
+  const work = mkdtempSync(join(tmpdir(), 'ledge-bench-'))
+  const brokers: BrokerProcess[] = []
+  const children: BenchChild[] = []
+  let cleaned = false
+  const cleanup = async (): Promise<void> => {
+    if (cleaned) return
+    cleaned = true
+    await Promise.all(children.map((c) => endChild(c)))
+    await Promise.all(brokers.map((b) => b.stop(20_000)))
+    if (o.keep) log(`kept ${work}`)
+    else rmSync(work, { recursive: true, force: true })
+  }
+  process.once('SIGINT', () => {
+    log('interrupted: stopping the children')
+    void cleanup().finally(() => process.exit(130))
+  })
+
+  try {
+    const hubDir = join(work, 'hub')
+    mkdirSync(hubDir)
+    if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true })
+    const hub = await startLedgeHub({ dataDir: hubDir, logLevel: o.hubLogLevel, ...(o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {}) })
+    brokers.push(hub)
+    log(`hub pid ${hub.pid}: mqtts 127.0.0.1:${hub.port}, https 127.0.0.1:${hub.httpsPort}`)
+
+    const deviceIds = Array.from({ length: o.devices }, (_, i) => `bench-${String(i).padStart(6, '0')}`)
+    const deviceKey = randomBytes(32).toString('base64')
+    const t0 = performance.now()
+    const prov = await provisionDevices(hub, deviceIds, deviceKey, o.provisionConcurrency)
+    const provSeconds = (performance.now() - t0) / 1000
+    if (prov.failed.length) throw new Error(`could not create every device:\n  ${prov.failed.join('\n  ')}`)
+    log(`created ${prov.created} devices in ${provSeconds.toFixed(1)} s (${(prov.created / provSeconds).toFixed(0)}/s, ${o.provisionConcurrency} requests in parallel)`)
+
+    const started = await Promise.all([
+      ...Array.from({ length: o.workers }, (_, i) => forkChild(`worker${i + 1}`, './load-worker.ts', 'ready')),
+      forkChild('sink', './sink-worker.ts', 'sink-ready'),
+    ])
+    children.push(...started)
+    const rig: Rig = { workers: started.slice(0, o.workers), sink: started[o.workers]!, log }
+
+    let rate = o.latencyRate === 'auto' ? 0 : o.latencyRate
+    const ledgeTarget: BrokerTarget = { kind: 'ledge', host: hub.host, port: hub.port, caPem: hub.caPem, hubName: hub.hubName, deviceKey }
+    const ledge = await measureBroker(rig, ledgeTarget, hub.pid, deviceIds,
+      { kind: 'sse', url: `https://${hub.host}:${hub.httpsPort}/events?api-version=2021-04-12`, authorization: hub.serviceToken(), caPem: hub.caPem }, o,
+      (tp) => (rate ||= Math.max(1, Math.round(tp.msgPerSec / 2 / 100) * 100)))
+    await hub.stop()
+    brokers.splice(brokers.indexOf(hub), 1)
+
+    let mosq: BrokerResult | undefined
+    if (o.mosquitto) {
+      const dir = join(work, 'mosquitto')
+      mkdirSync(dir)
+      const m = await startMosquitto({ dir, certFile: hub.serverCertFile, keyFile: hub.serverKeyFile })
+      brokers.push(m)
+      log(`mosquitto pid ${m.pid}: mqtts 127.0.0.1:${m.port}`)
+      const target: BrokerTarget = { kind: 'mosquitto', host: m.host, port: m.port, caPem: hub.caPem, hubName: '', deviceKey: '' }
+      mosq = await measureBroker(rig, target, m.pid, deviceIds, { kind: 'mqtt', url: `mqtts://${m.host}:${m.port}`, caPem: hub.caPem, topic: 'devices/+/messages/events/#' }, o, () => rate)
+      await m.stop()
+      brokers.splice(brokers.indexOf(m), 1)
+    }
+
+    const command = `npm run bench:hub${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`
+    process.stdout.write(
+      [
+        '', `## Ledge hub vs Mosquitto: ${o.devices} devices`, '', machineDescription(), `- Command: \`${command}\``,
+        `- Background CPU load just before the run: ${backgroundPercent.toFixed(0)} % of one core`,
+        `- TLS negotiated: Ledge ${ledge.connect.tls}${mosq ? `; Mosquitto ${mosq.connect.tls}` : ''}`,
+        `- Devices created through the REST API: ${prov.created} in ${provSeconds.toFixed(1)} s (${(prov.created / provSeconds).toFixed(0)}/s)`,
+        '', resultsTable(o, ledge, mosq), '',
+      ].join('\n') + '\n',
+    )
+    for (const r of [ledge, mosq]) {
+      if (!r) continue
+      const errs = { ...r.connect.errors, ...r.throughput.errors, ...r.latency.errors }
+      if (Object.keys(errs).length) log(`${r.name} errors: ${JSON.stringify(errs)}`)
+    }
+    if (o.json) {
+      const strip = (r: BrokerResult | undefined): unknown => r && { ...r }
+      writeFileSync(o.json, JSON.stringify({ options: o, provisioning: { created: prov.created, seconds: provSeconds }, ledge: strip(ledge), mosquitto: strip(mosq) }, null, 2) + '\n')
+      log(`figures written to ${o.json}`)
+    }
+  } finally {
+    await cleanup()
+  }
+}
+
+main().catch((err: unknown) => {
+  log(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
+  process.exitCode = 1
+})
