@@ -29,6 +29,7 @@ import { DeviceLinks } from './links/device-links.js'
 import { SessionStore } from './mqtt/session-store.js'
 import { MqttGateway } from './mqtt/gateway.js'
 import { buildHttpApp } from './http/app.js'
+import { ConfigurationService } from './edge/configuration-service.js'
 
 export interface RunningHub {
   readonly hostName: string
@@ -95,6 +96,7 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
     registry, presence, clock, c2dCount,
     events: { desiredChanged: (d, m, patch) => links.get(d, m)?.sendDesiredPatch(patch) },
   })
+  const configurations = new ConfigurationService({ registry, twins })
   const query = new QueryService({ identities: store.identities, presence })
   const methods = new MethodService({
     links, log: log.child({ component: 'methods' }),
@@ -120,7 +122,7 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
       registry, twins, query, methods, c2d, events, authenticator,
       health: () => ({ connectedClients: links.size, mqttConnections: gateway.connectionCount, uptimeSeconds: Math.round(process.uptime()) }),
     },
-    { log, policies: store.policies, https: { key: certs.serverKeyPem, cert: certs.serverCertPem } },
+    { log, policies: store.policies, configurations, https: { key: certs.serverKeyPem, cert: certs.serverCertPem } },
   )
 
   // MQTT over WebSockets shares the HTTPS listener (the SDK always dials 443).

@@ -34,6 +34,11 @@ export interface IdentityRecord {
   lastActivityTime: string
   twin: TwinState
   /**
+   * Edge devices only: the desired properties the last applied deployment gives each of the device's modules
+   * (`modulesContent`), kept so that a module identity created later starts with its desired properties.
+   */
+  modulesContent?: Record<string, Record<string, unknown>>
+  /**
    * Optimistic-concurrency counter owned by the store: `create` stores 1, every successful `update` stores
    * `revision + 1`. Callers never change it themselves.
    */

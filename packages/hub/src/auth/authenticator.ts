@@ -72,6 +72,24 @@ export class Authenticator {
     return { ok: true, value: token }
   }
 
+  /**
+   * For the routes an edge device may call about itself (its module identities): a device token (no `skn`) of an
+   * enabled edge device whose id is `deviceId`, or else a service token with `right`. Throws 401/403 errors.
+   */
+  async authenticateEdgeDeviceOrService(header: string | undefined, deviceId: string, right: PolicyRight, device: () => Promise<IdentityRecord | undefined>): Promise<void> {
+    const parsed = header ? this.parse(header) : undefined
+    if (!parsed?.ok || parsed.value.skn) {
+      await this.authenticateService(header, right)
+      return
+    }
+    const record = await device()
+    if (!record) throw errors.unauthorized(`device '${deviceId}' does not exist`)
+    const result = await this.authenticateIdentity(header, record)
+    if (!result.ok) throw errors.unauthorized(result.reason)
+    if (record.status !== 'enabled') throw errors.unauthorized(`device '${deviceId}' is disabled`)
+    if (!record.capabilities.iotEdge) throw errors.forbidden(`device '${deviceId}' is not an IoT Edge device: only edge devices manage their own module identities`)
+  }
+
   /** Verifies a service token (`Authorization` header) and that its policy holds `right`; throws 401/403 errors. */
   async authenticateService(header: string | undefined, right: PolicyRight): Promise<{ policy: SharedAccessPolicy; token: SasToken }> {
     if (!header) throw errors.unauthorized('the Authorization header with a SharedAccessSignature is missing')

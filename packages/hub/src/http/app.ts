@@ -15,12 +15,14 @@ import { c2dRoutes } from './routes/c2d.js'
 import { eventRoutes } from './routes/events.js'
 import { healthRoutes } from './routes/health.js'
 import { policyRoutes } from './routes/policies.js'
+import { configurationRoutes } from './routes/configurations.js'
+import type { ConfigurationService } from '../edge/configuration-service.js'
 import type { PolicyRepository } from '@ledge/storage'
 
 /** REST bodies: twins are 32 KB a section, method payloads 128 KB; leave room for the envelope. */
 const BODY_LIMIT = 512 * 1024
 
-export async function buildHttpApp(deps: HttpDeps, opts: { log: Logger; policies: PolicyRepository; https?: { key: string; cert: string } }): Promise<FastifyInstance> {
+export async function buildHttpApp(deps: HttpDeps, opts: { log: Logger; policies: PolicyRepository; configurations: ConfigurationService; https?: { key: string; cert: string } }): Promise<FastifyInstance> {
   const options: FastifyServerOptions & { https?: { key: string; cert: string } } = {
     loggerInstance: opts.log.child({ component: 'http' }),
     // One line per request would cost more than the request; rejections and failures are logged by the error handler.
@@ -45,6 +47,7 @@ export async function buildHttpApp(deps: HttpDeps, opts: { log: Logger; policies
   eventRoutes(app, deps)
   healthRoutes(app, deps)
   policyRoutes(app, deps, opts.policies)
+  configurationRoutes(app, deps, opts.configurations)
   await app.register(async (scope) => c2dRoutes(scope, deps))
   return app
 }

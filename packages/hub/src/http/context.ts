@@ -30,6 +30,15 @@ export function guard(deps: HttpDeps, right: PolicyRight) {
   }
 }
 
+/** Like {@link guard}, but an edge device's own token is accepted too, for routes under `/devices/{id}/…`. */
+export function edgeDeviceGuard(deps: HttpDeps, right: PolicyRight) {
+  return async (request: FastifyRequest): Promise<void> => {
+    checkApiVersion(request)
+    const deviceId = (request.params as { id: string }).id
+    await deps.authenticator.authenticateEdgeDeviceOrService(request.headers.authorization, deviceId, right, () => deps.registry.getRecord(deviceId))
+  }
+}
+
 export function checkApiVersion(request: FastifyRequest): void {
   const v = (request.query as Record<string, string | undefined>)['api-version']
   if (v === undefined || !SUPPORTED_API_VERSIONS.includes(v)) throw errors.invalidProtocolVersion(v, SUPPORTED_API_VERSIONS)

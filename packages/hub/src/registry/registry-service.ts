@@ -3,7 +3,7 @@
  * All writes are read-modify-write against the store's revision (compare-and-swap), retried on a race.
  */
 import {
-  EDGE_SYSTEM_MODULES, edgeDeviceScope, validateDeviceId, validateModuleId,
+  EDGE_SYSTEM_MODULES, edgeDeviceScope, validateDeviceId, validateModuleId, withoutNulls,
   type AuthenticationMechanism, type Device, type Module,
 } from '@ledge/protocol'
 import { isAppError, type Clock, type Logger } from '@ledge/common'
@@ -211,6 +211,9 @@ export class RegistryService {
         throw errors.argumentInvalid(`module ids starting with '$' are reserved for the edge runtime ($edgeAgent, $edgeHub)`)
       }
       const rec = this.newModuleRecord(deviceId, moduleId, input.managedBy ?? null, this.nowIso(), this.authentication(input.authentication))
+      // A module the device's deployment already configures starts with its desired properties.
+      const desired = device.modulesContent?.[moduleId]
+      if (desired) rec.twin = { ...rec.twin, desired: withoutNulls(Object.fromEntries(Object.entries(desired).filter(([k]) => !k.startsWith('$')))) }
       try {
         const [created] = await this.d.identities.create([rec])
         return { module: toModule(created!, this.d.presence), created: true }

@@ -2,13 +2,14 @@
 import type { FastifyInstance } from 'fastify'
 import { moduleInput, describeIssues } from '../../registry/identity-input.js'
 import { errors } from '../../errors.js'
-import { guard, ifMatch, type HttpDeps } from '../context.js'
+import { edgeDeviceGuard, ifMatch, type HttpDeps } from '../context.js'
 
 type Params = { id: string; mid: string }
 
 export function moduleRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  const read = guard(deps, 'RegistryRead')
-  const write = guard(deps, 'RegistryWrite')
+  // An edge device manages its own module identities with its device token (the edge daemon does), as in IoT Hub.
+  const read = edgeDeviceGuard(deps, 'RegistryRead')
+  const write = edgeDeviceGuard(deps, 'RegistryWrite')
 
   app.get<{ Params: { id: string } }>('/devices/:id/modules', { preHandler: read }, async (request) => deps.registry.listModules(request.params.id))
 

@@ -1,0 +1,2 @@
+export * from './management-api.js'
+export * from './workload-api.js'
