@@ -70,15 +70,16 @@ function tail(file: string): string {
 }
 
 /** Starts `ledge hub start` on 127.0.0.1 with free ports; the hub makes its own CA in `dataDir`. */
-export async function startLedgeHub(opts: { dataDir: string; logLevel: string; cpuProfDir?: string }): Promise<LedgeHubProcess> {
+export async function startLedgeHub(opts: { dataDir: string; logLevel: string; cpuProfDir?: string; root?: string }): Promise<LedgeHubProcess> {
+  const root = opts.root ?? REPO_ROOT
   const logFile = join(opts.dataDir, 'hub.log')
   const fd = openSync(logFile, 'a')
   const args = [
     ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
-    join(REPO_ROOT, 'packages/cli/bin/ledge.js'), 'hub', 'start', '--data-dir', opts.dataDir, '--hostname', '127.0.0.1',
+    join(root, 'packages/cli/bin/ledge.js'), 'hub', 'start', '--data-dir', opts.dataDir, '--hostname', '127.0.0.1',
     '--bind', '127.0.0.1', '--https-port', '0', '--mqtt-port', '0', '--log-level', opts.logLevel,
   ]
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', fd, fd], env: { ...process.env, NODE_OPTIONS: '' } })
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', fd, fd], env: { ...process.env, NODE_OPTIONS: '' } })
   closeSync(fd)
   const stop = stopper(child)
   try {

@@ -21,6 +21,8 @@ export interface BenchOptions {
   mosquitto: boolean
   hubLogLevel: string
   cpuProfDir: string | undefined
+  /** The checkout whose `ledge` runs as the hub (to compare a change against this one). */
+  ledgeRoot: string | undefined
   json: string | undefined
   keep: boolean
 }
@@ -41,6 +43,7 @@ export const USAGE = `Usage: npm run bench:hub -- [flags]
   --no-mosquitto              skip the Mosquitto baseline
   --hub-log-level <level>     the hub's --log-level (info, its default)
   --cpu-prof <dir>            profile the hub (node --cpu-prof) into <dir>
+  --ledge-root <dir>          run the hub from another checkout (default: this one)
   --json <file>               also write every figure as JSON
   --keep                      keep the temp folder (hub data, logs)
 `
@@ -61,7 +64,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       window: { type: 'string' }, 'payload-bytes': { type: 'string' }, 'latency-rate': { type: 'string' },
       'latency-duration': { type: 'string' }, idle: { type: 'string' }, 'connect-concurrency': { type: 'string' },
       'provision-concurrency': { type: 'string' }, 'no-mosquitto': { type: 'boolean' }, 'hub-log-level': { type: 'string' },
-      'cpu-prof': { type: 'string' }, json: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'cpu-prof': { type: 'string' }, 'ledge-root': { type: 'string' }, json: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   })
   if (v.help) return 'help'
@@ -82,6 +85,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     mosquitto: !v['no-mosquitto'],
     hubLogLevel: v['hub-log-level'] ?? 'info',
     cpuProfDir: v['cpu-prof'],
+    ledgeRoot: v['ledge-root'],
     json: v.json,
     keep: v.keep ?? false,
   }

@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { provisionDevices, startLedgeHub, startMosquitto, type BrokerProcess } from './brokers.js'
+import { join, resolve } from 'node:path'
+import { REPO_ROOT, provisionDevices, startLedgeHub, startMosquitto, type BrokerProcess } from './brokers.js'
 import { endChild, forkChild, type BenchChild } from './children.js'
 import type { BrokerTarget } from './messages.js'
 import { machineCpuSeconds, openFilesLimit } from './proc.js'
@@ -35,6 +35,14 @@ function reexecWithMoreFiles(o: BenchOptions): boolean {
   const r = spawnSync('sh', ['-c', script, process.execPath, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, LEDGE_BENCH_REEXEC: '1' } })
   process.exitCode = r.status ?? 1
   return true
+}
+
+/** The commit the hub ran from, and whether packages/ had uncommitted changes. */
+function revision(root: string): string {
+  const git = (...args: string[]): string => spawnSync('git', ['-C', root, ...args], { encoding: 'utf8' }).stdout?.trim() ?? ''
+  const head = git('rev-parse', '--short', 'HEAD') || 'unknown commit'
+  const dirty = git('status', '--porcelain', '--', 'packages').split('\n').filter(Boolean).length
+  return `${head}${dirty ? ` + ${dirty} uncommitted change(s) in packages/` : ''}${root === REPO_ROOT ? '' : ` (${root})`}`
 }
 
 async function main(): Promise<void> {
@@ -73,7 +81,9 @@ async function main(): Promise<void> {
     const hubDir = join(work, 'hub')
     mkdirSync(hubDir)
     if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true })
-    const hub = await startLedgeHub({ dataDir: hubDir, logLevel: o.hubLogLevel, ...(o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {}) })
+    const hub = await startLedgeHub({
+      dataDir: hubDir, logLevel: o.hubLogLevel, ...(o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {}), ...(o.ledgeRoot ? { root: resolve(o.ledgeRoot) } : {}),
+    })
     brokers.push(hub)
     log(`hub pid ${hub.pid}: mqtts 127.0.0.1:${hub.port}, https 127.0.0.1:${hub.httpsPort}`)
 
@@ -116,7 +126,8 @@ async function main(): Promise<void> {
     const command = `npm run bench:hub${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`
     process.stdout.write(
       [
-        '', `## Ledge hub vs Mosquitto: ${o.devices} devices`, '', machineDescription(), `- Command: \`${command}\``,
+        '', `## Ledge hub vs Mosquitto: ${o.devices} devices`, '', machineDescription(),
+        `- Command: \`${command}\`; hub code: ${revision(o.ledgeRoot ? resolve(o.ledgeRoot) : REPO_ROOT)}`,
         `- Background CPU load just before the run: ${backgroundPercent.toFixed(0)} % of one core`,
         `- TLS negotiated: Ledge ${ledge.connect.tls}${mosq ? `; Mosquitto ${mosq.connect.tls}` : ''}`,
         `- Devices created through the REST API: ${prov.created} in ${provSeconds.toFixed(1)} s (${(prov.created / provSeconds).toFixed(0)}/s)`,

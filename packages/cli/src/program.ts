@@ -17,6 +17,7 @@ import { addQueryCommand } from './commands/query.js'
 import { addMonitorEventsCommand } from './commands/monitor-events.js'
 import { connectionStringCommand } from './commands/connection-string.js'
 import { addVersionCommand } from './commands/version.js'
+import { hubEdgeCommand } from './commands/hub-edge.js'
 
 /** Commander settings every command needs; subcommands made with `.command()` inherit them, added ones do not. */
 function configure(cmd: Command, io: CliIo): Command {
@@ -47,6 +48,7 @@ export function buildProgram(io: CliIo): Command {
   addQueryCommand(hub, io)
   addMonitorEventsCommand(hub, io)
   hub.addCommand(connectionStringCommand(io))
+  hub.addCommand(hubEdgeCommand(io))
   addVersionCommand(program, io)
   configureTree(program, io)
   return program

@@ -41,7 +41,7 @@ test('applyConfigurationContentOnDevice writes the module twins; a module create
   await registry.applyConfigurationContentOnDevice('edge-1', deployment as never)
   const agent = (await registry.getModuleTwin('edge-1', '$edgeAgent')).responseBody
   assert.equal(agent.properties.desired.schemaVersion, '1.1')
-  assert.equal((agent.properties.desired.modules as Record<string, { settings: { args: string[] } }>).camera.settings.args[0], 'camera.js')
+  assert.equal((agent.properties.desired.modules as Record<string, { settings: { args: string[] } }>).camera!.settings.args[0], 'camera.js')
   const hub = (await registry.getModuleTwin('edge-1', '$edgeHub')).responseBody
   assert.deepEqual(hub.properties.desired.routes, { up: 'FROM /messages/* INTO $upstream' })
 
@@ -51,7 +51,7 @@ test('applyConfigurationContentOnDevice writes the module twins; a module create
 
   // A second deployment replaces the desired properties (removed keys are gone) and bumps the version.
   const next = structuredClone(deployment)
-  next.modulesContent.camera['properties.desired'] = { fps: 10 } as never
+  ;(next.modulesContent.camera as Record<string, unknown>)['properties.desired'] = { fps: 10 }
   delete (next.modulesContent.$edgeAgent['properties.desired'].modules as Record<string, unknown>).camera
   const before = agent.properties.desired.$version
   await registry.applyConfigurationContentOnDevice('edge-1', next as never)
