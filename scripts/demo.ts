@@ -12,6 +12,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import type { HubInfoFile } from '@ledge/protocol'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dataDir = process.env.LEDGE_DEMO_DATA_DIR ?? join(root, '.ledge', 'demo-hub')
@@ -53,7 +54,7 @@ async function stop(code = 0): Promise<never> {
 process.on('SIGINT', () => void stop(0))
 process.on('SIGTERM', () => void stop(0))
 
-async function startHub(): Promise<{ hostName: string; mqttPort: number; httpsPort: number; caFile: string }> {
+async function startHub(): Promise<HubInfoFile> {
   const infoFile = join(dataDir, 'hub.json')
   rmSync(infoFile, { force: true })
   // Unprivileged ports picked by the system: the demo needs no root and collides with nothing.
@@ -67,7 +68,7 @@ async function startHub(): Promise<{ hostName: string; mqttPort: number; httpsPo
   })
   for (let i = 0; i < 600 && !existsSync(infoFile); i++) await new Promise((r) => setTimeout(r, 100))
   if (!existsSync(infoFile)) throw new Error('the hub did not start within 60 s')
-  return JSON.parse(readFileSync(infoFile, 'utf8')) as { hostName: string; mqttPort: number; httpsPort: number; caFile: string }
+  return JSON.parse(readFileSync(infoFile, 'utf8')) as HubInfoFile
 }
 
 const info = await startHub()

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { resolve, join } from 'node:path'
-import { ConnectionStringError, parseServiceConnectionString } from '@ledge/protocol'
+import { ConnectionStringError, parseServiceConnectionString, type HubInfoFile } from '@ledge/protocol'
 import { errors } from './errors.js'
 
 export const DEFAULT_DATA_DIR = '.ledge/hub'
@@ -24,15 +24,7 @@ export interface LoginFlags {
 export type Env = Readonly<Record<string, string | undefined>>
 
 /** The hub's `<data-dir>/hub.json`. */
-export interface HubInfo {
-  hostName: string
-  bind: string
-  httpsPort: number
-  mqttPort: number
-  caFile: string
-  serviceConnectionString: string
-  pid: number
-}
+export type HubInfo = HubInfoFile
 
 export interface HubLogin {
   /** Where the login came from, for messages: `--login`, `LEDGE_HUB_CONNECTION_STRING` or a hub.json path. */

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer, createWebSocketStream } from 'ws'
 import type { FastifyInstance } from 'fastify'
 import { systemClock, type Clock, type Logger } from '@ledge/common'
-import { formatServiceConnectionString } from '@ledge/protocol'
+import { formatServiceConnectionString, HUB_INFO_FILE, type HubInfoFile } from '@ledge/protocol'
 import type { HubStore } from '@ledge/storage'
 import { openSqliteHubStore } from '@ledge/storage-sqlite'
 import { ensureHubCertificates } from '@ledge/pki'
@@ -41,17 +41,6 @@ export interface RunningHub {
   readonly serviceConnectionString: string
   readonly http: FastifyInstance
   close(): Promise<void>
-}
-
-/** What `ledge` commands on the same machine read from `<data-dir>/hub.json` (owner-only: it holds a key). */
-export interface HubInfoFile {
-  hostName: string
-  bind: string
-  httpsPort: number
-  mqttPort: number
-  caFile: string
-  serviceConnectionString: string
-  pid: number
 }
 
 export const WEBSOCKET_PATH = '/$iothub/websocket'
@@ -164,7 +153,7 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
   const serviceConnectionString = formatServiceConnectionString({ hostName: settings.hostName, sharedAccessKeyName: owner.keyName, sharedAccessKey: owner.primaryKey })
 
   const info: HubInfoFile = { hostName: settings.hostName, bind: settings.bind, httpsPort, mqttPort, caFile: certs.caFile, serviceConnectionString, pid: process.pid }
-  const infoFile = join(dataDir, 'hub.json')
+  const infoFile = join(dataDir, HUB_INFO_FILE)
   writeFileSync(infoFile, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 })
   chmodSync(infoFile, 0o600)
   log.info({ event: 'hub.started', hostName: settings.hostName, bind: settings.bind, httpsPort, mqttPort, dataDir }, `hub '${settings.hostName}' listening: https ${settings.bind}:${httpsPort}, mqtts ${settings.bind}:${mqttPort}`)
