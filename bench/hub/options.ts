@@ -24,6 +24,8 @@ export interface BenchOptions {
   /** The checkout whose `ledge` runs as the hub (to compare a change against this one). */
   ledgeRoot: string | undefined
   json: string | undefined
+  /** Seconds to wait at most for a quiet machine before starting. */
+  quietWait: number
   keep: boolean
 }
 
@@ -45,6 +47,7 @@ export const USAGE = `Usage: npm run bench:hub -- [flags]
   --cpu-prof <dir>            profile the hub (node --cpu-prof) into <dir>
   --ledge-root <dir>          run the hub from another checkout (default: this one)
   --json <file>               also write every figure as JSON
+  --quiet-wait <s>            wait up to this long for a quiet machine before starting (120)
   --keep                      keep the temp folder (hub data, logs)
 `
 
@@ -64,7 +67,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       window: { type: 'string' }, 'payload-bytes': { type: 'string' }, 'latency-rate': { type: 'string' },
       'latency-duration': { type: 'string' }, idle: { type: 'string' }, 'connect-concurrency': { type: 'string' },
       'provision-concurrency': { type: 'string' }, 'no-mosquitto': { type: 'boolean' }, 'hub-log-level': { type: 'string' },
-      'cpu-prof': { type: 'string' }, 'ledge-root': { type: 'string' }, json: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'cpu-prof': { type: 'string' }, 'ledge-root': { type: 'string' }, json: { type: 'string' }, 'quiet-wait': { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   })
   if (v.help) return 'help'
@@ -87,6 +90,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     cpuProfDir: v['cpu-prof'],
     ledgeRoot: v['ledge-root'],
     json: v.json,
+    quietWait: int('quiet-wait', v['quiet-wait'], 120, 0),
     keep: v.keep ?? false,
   }
 }

@@ -15,6 +15,12 @@ export function identityEtag(n: number): string {
   return Buffer.from(String(n)).toString('base64')
 }
 
+/** The etag after `etag`: identity etags count the identity's versions. */
+export function nextIdentityEtag(etag: string): string {
+  const n = Number(Buffer.from(etag, 'base64').toString())
+  return identityEtag(Number.isInteger(n) && n > 0 ? n + 1 : 2)
+}
+
 /** Twin etags look like IoT Hub's: base64 of the 8-byte twin version. */
 export function twinEtag(version: number): string {
   const b = Buffer.alloc(8)

@@ -10,7 +10,7 @@ import { isAppError, type Clock, type Logger } from '@ledge/common'
 import type { IdentityRecord, IdentityRepository, TwinState } from '@ledge/storage'
 import { errors } from '../errors.js'
 import type { Presence } from '../presence/presence.js'
-import { generateGenerationId, generateKey, identityEtag, isValidKey, twinEtag } from './keys.js'
+import { generateGenerationId, generateKey, identityEtag, isValidKey, nextIdentityEtag, twinEtag } from './keys.js'
 import type { DeviceInput, ModuleInput } from './identity-input.js'
 import { toDevice, toModule } from './to-wire.js'
 
@@ -142,7 +142,7 @@ export class RegistryService {
         statusUpdatedTime: status === r.status ? r.statusUpdatedTime : this.nowIso(),
         authentication: this.authentication(input.authentication, r.authentication),
         capabilities: { iotEdge },
-        etag: identityEtag(Number(Buffer.from(r.etag, 'base64').toString()) + 1 || 2),
+        etag: nextIdentityEtag(r.etag),
       }
       delete next.deviceScope
       delete next.parentScopes
@@ -230,7 +230,7 @@ export class RegistryService {
         ...r,
         managedBy: input.managedBy !== undefined ? input.managedBy : r.managedBy ?? null,
         authentication: this.authentication(input.authentication, r.authentication),
-        etag: identityEtag(Number(Buffer.from(r.etag, 'base64').toString()) + 1 || 2),
+        etag: nextIdentityEtag(r.etag),
       }
     })
     if (keysChanged(previousAuth, updated.authentication)) this.d.events.identityRevoked(deviceId, moduleId)

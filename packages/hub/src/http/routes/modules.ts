@@ -16,11 +16,11 @@ export function moduleRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get<{ Params: Params }>('/devices/:id/modules/:mid', { preHandler: read }, async (request) =>
     deps.registry.getModule(request.params.id, request.params.mid))
 
-  app.put<{ Params: Params }>('/devices/:id/modules/:mid', { preHandler: write }, async (request, reply) => {
+  // IoT Hub answers 200 with the module whether the PUT created or updated it.
+  app.put<{ Params: Params }>('/devices/:id/modules/:mid', { preHandler: write }, async (request) => {
     const parsed = moduleInput.safeParse(request.body ?? {})
     if (!parsed.success) throw errors.argumentInvalid(`invalid module: ${describeIssues(parsed.error)}`)
-    const { module, created } = await deps.registry.createOrUpdateModule(request.params.id, request.params.mid, parsed.data, ifMatch(request))
-    return reply.status(created ? 200 : 200).send(module)
+    return (await deps.registry.createOrUpdateModule(request.params.id, request.params.mid, parsed.data, ifMatch(request))).module
   })
 
   app.delete<{ Params: Params }>('/devices/:id/modules/:mid', { preHandler: write }, async (request, reply) => {
