@@ -24,6 +24,10 @@ export interface BenchOptions {
   /** The checkout whose `ledge` runs as the hub (to compare a change against this one). */
   ledgeRoot: string | undefined
   json: string | undefined
+  /** Scheduling priority (nice) for the bench's processes; negative (root only) favours them over other load. */
+  nice: number | undefined
+  /** Pin the broker to CPU 0 and the bench's own processes to CPU 1 (2-core machines: one core each). */
+  pin: boolean
   /** Seconds to wait at most for a quiet machine before starting. */
   quietWait: number
   keep: boolean
@@ -33,7 +37,7 @@ export const USAGE = `Usage: npm run bench:hub -- [flags]
 
   --devices <n>               simulated devices (MQTT connections) (10000)
   --workers <n>               load-generator processes (2)
-  --duration <s>              throughput phase (20)
+  --duration <s>              throughput phase (20); 0 skips it (then give --latency-rate)
   --publishers <n>            devices publishing in the throughput phase (all)
   --window <n>                messages in flight per publisher (1)
   --payload-bytes <n>         JSON payload size (256)
@@ -47,6 +51,9 @@ export const USAGE = `Usage: npm run bench:hub -- [flags]
   --cpu-prof <dir>            profile the hub (node --cpu-prof) into <dir>
   --ledge-root <dir>          run the hub from another checkout (default: this one)
   --json <file>               also write every figure as JSON
+  --nice=<n>                  run the hub, Mosquitto and the bench's processes (and their session group) at this nice (e.g.
+                              --nice=-10, as root) so that other work on a shared machine disturbs them less
+  --pin                       broker on CPU 0, load generator, reader and bench on CPU 1 (taskset)
   --quiet-wait <s>            wait up to this long for a quiet machine before starting (120)
   --keep                      keep the temp folder (hub data, logs)
 `
@@ -67,16 +74,17 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       window: { type: 'string' }, 'payload-bytes': { type: 'string' }, 'latency-rate': { type: 'string' },
       'latency-duration': { type: 'string' }, idle: { type: 'string' }, 'connect-concurrency': { type: 'string' },
       'provision-concurrency': { type: 'string' }, 'no-mosquitto': { type: 'boolean' }, 'hub-log-level': { type: 'string' },
-      'cpu-prof': { type: 'string' }, 'ledge-root': { type: 'string' }, json: { type: 'string' }, 'quiet-wait': { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'cpu-prof': { type: 'string' }, 'ledge-root': { type: 'string' }, json: { type: 'string' }, 'quiet-wait': { type: 'string' }, nice: { type: 'string' }, pin: { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   })
   if (v.help) return 'help'
   const devices = int('devices', v.devices, 10_000, 1)
   const rate = v['latency-rate']
+  if (v.duration === '0' && (rate === undefined || rate === 'auto')) throw new Error('--duration 0 skips the throughput phase: give --latency-rate <n>')
   return {
     devices,
     workers: int('workers', v.workers, 2, 1),
-    duration: int('duration', v.duration, 20, 1),
+    duration: int('duration', v.duration, 20, 0),
     publishers: Math.min(devices, int('publishers', v.publishers, devices, 1)),
     window: int('window', v.window, 1, 1),
     payloadBytes: int('payload-bytes', v['payload-bytes'], 256, 64),
@@ -90,6 +98,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     cpuProfDir: v['cpu-prof'],
     ledgeRoot: v['ledge-root'],
     json: v.json,
+    nice: v.nice === undefined ? undefined : int('nice', v.nice, 0, -20),
+    pin: v.pin ?? false,
     quietWait: int('quiet-wait', v['quiet-wait'], 120, 0),
     keep: v.keep ?? false,
   }

@@ -14,12 +14,16 @@ export interface PhaseUsage {
   generatorCpuPercent: number
   sinkCpuPercent: number
   machineCpuPercent: number
-  /** Busy CPU of everything else on the machine (not the broker, the bench or its children). */
+  /** Interrupt handling (the loopback network stack's softirq), charged to no process. */
+  irqCpuPercent: number
+  /** Busy CPU of everything else on the machine: not the broker, the bench, its children or interrupts. */
   otherCpuPercent: number
 }
 
 export interface BrokerResult {
   name: string
+  /** Each phase's start and end on the monotonic clock, µs (the clock of V8 CPU profiles; see profile-summary.ts). */
+  phaseClockUs: Record<string, [number, number]>
   rssBeforeConnect: number
   connect: { ok: number; failed: number; errors: Record<string, number>; seconds: number; perSecond: number; latency: Summary | undefined; tls: string; usage: PhaseUsage }
   rssIdleConnected: number
@@ -44,7 +48,8 @@ function usageOf(u: IntervalUsage, rig: Rig): PhaseUsage {
   const sum = (names: string[]): number => names.reduce((n, k) => n + (u.byName[k]?.cpuPercent ?? 0), 0)
   const ours = sum(Object.keys(u.byName))
   return {
-    otherCpuPercent: Math.max(0, u.machineCpuPercent - ours),
+    irqCpuPercent: u.irqCpuPercent,
+    otherCpuPercent: Math.max(0, u.machineCpuPercent - u.irqCpuPercent - ours),
     brokerCpuPercent: u.byName.broker?.cpuPercent ?? 0,
     brokerRssPeak: u.byName.broker?.rssPeak ?? 0,
     generatorCpuPercent: sum(rig.workers.map((w) => w.name)),
@@ -65,11 +70,19 @@ function shares(n: number, parts: number): number[] {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+const monoUs = (): number => Number(process.hrtime.bigint() / 1000n)
 
 export async function measureBroker(
   rig: Rig, target: BrokerTarget, brokerPid: number, deviceIds: string[], sinkSource: SinkSource, o: BenchOptions, latencyRate: (r: BrokerResult['throughput']) => number,
 ): Promise<BrokerResult> {
   const { workers } = rig
+  const phaseClockUs: Record<string, [number, number]> = {}
+  let phaseStart = monoUs()
+  const endPhase = (name: string): void => {
+    const now = monoUs()
+    phaseClockUs[name] = [phaseStart, now]
+    phaseStart = now
+  }
   const rssBeforeConnect = rssBytes(brokerPid) ?? 0
 
   // 1. Connect every device and hold the connections.
@@ -88,6 +101,7 @@ export async function measureBroker(
     ),
   )
   clearInterval(ticker)
+  endPhase('connect')
   const connectUsage = usageOf(s.stop(), rig)
   const ok = connects.reduce((n, c) => n + c.ok, 0)
   const seconds = (Math.max(...connects.map((c) => c.finishedAt)) - Math.min(...connects.map((c) => c.startedAt))) / 1000
@@ -101,6 +115,7 @@ export async function measureBroker(
   s = sampler(rig, brokerPid)
   await sleep(o.idle * 1000)
   const idle = s.stop()
+  endPhase('idle')
   const rssIdleConnected = rssBytes(brokerPid) ?? 0
   rig.log(`[${target.kind}] idle RSS with ${ok} connected: ${(rssIdleConnected / 2 ** 20).toFixed(0)} MiB`)
 
@@ -109,14 +124,16 @@ export async function measureBroker(
   rig.log(`[${target.kind}] throughput: ${publishers} publishers × ${o.window} in flight for ${o.duration} s…`)
   s = sampler(rig, brokerPid)
   const pubShares = shares(publishers, workers.length)
-  const tp = await Promise.all(
+  // --duration 0 skips the phase (the workers are not asked).
+  const tp = o.duration === 0 ? [] : await Promise.all(
     workers.map((w, i) =>
       call<PublishResult>(w, { type: 'throughput', publishers: pubShares[i]!, window: o.window, durationMs: o.duration * 1000, payloadBytes: o.payloadBytes, drainMs: 15_000 } satisfies WorkerCommand,
         'published', o.duration * 1000 + 60_000),
     ),
   )
+  endPhase('throughput')
   const tpUsage = usageOf(s.stop(), rig)
-  const windowS = Math.max(...tp.map((r) => r.windowMs)) / 1000
+  const windowS = Math.max(1e-3, ...tp.map((r) => r.windowMs)) / 1000
   const ackedInWindow = tp.reduce((n, r) => n + r.ackedInWindow, 0)
   const perSecond = tp.reduce((acc, r) => acc.map((v, i) => v + (r.perSecond[i] ?? 0)), new Array<number>(Math.ceil(windowS)).fill(0))
   const throughput = {
@@ -131,6 +148,7 @@ export async function measureBroker(
   const tag = `lat-${target.kind}-${process.pid}`
   rig.log(`[${target.kind}] latency: ${rate} msg/s for ${o.latencyDuration} s…`)
   await call(rig.sink, { type: 'start', source: sinkSource, tag }, 'sink-started', 30_000)
+  phaseStart = monoUs()
   s = sampler(rig, brokerPid)
   const rateShares = shares(rate, workers.length)
   const lat = await Promise.all(
@@ -142,6 +160,7 @@ export async function measureBroker(
   const sent = lat.reduce((n, r) => n + r.sent, 0)
   const acked = lat.reduce((n, r) => n + r.acked, 0)
   const sink = await call<SinkResult>(rig.sink, { type: 'stop', waitMs: 15_000, expected: acked }, 'sink-stopped', 60_000)
+  endPhase('latency')
   const latUsage = usageOf(s.stop(), rig)
   const latency = {
     targetRate: rate, achievedRate: lat.reduce((n, r) => n + r.ackedInWindow, 0) / o.latencyDuration, sent, acked, received: sink.received,
@@ -154,6 +173,6 @@ export async function measureBroker(
   // 5. Everyone leaves.
   await Promise.all(workers.map((w) => call<DisconnectResult>(w, { type: 'disconnect', timeoutMs: 20_000 } satisfies WorkerCommand, 'disconnected', 60_000)))
   return {
-    name: target.kind, rssBeforeConnect, connect, rssIdleConnected, idleCpuPercent: idle.byName.broker?.cpuPercent ?? 0, throughput, latency,
+    name: target.kind, phaseClockUs, rssBeforeConnect, connect, rssIdleConnected, idleCpuPercent: idle.byName.broker?.cpuPercent ?? 0, throughput, latency,
   }
 }

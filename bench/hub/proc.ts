@@ -31,13 +31,14 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** Busy and total CPU seconds of the whole machine (all cores) since boot. */
-export function machineCpuSeconds(): { busy: number; total: number } {
+/** Busy, interrupt-handling and total CPU seconds of the whole machine (all cores) since boot. */
+export function machineCpuSeconds(): { busy: number; irq: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!
-  const v = line.trim().split(/\s+/).slice(1).map(Number)
+  // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user.
+  const v = line.trim().split(/\s+/).slice(1, 9).map(Number)
   const idle = (v[3] ?? 0) + (v[4] ?? 0)
   const total = v.reduce((a, b) => a + b, 0)
-  return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK }
+  return { busy: (total - idle) / CLK_TCK, irq: ((v[5] ?? 0) + (v[6] ?? 0)) / CLK_TCK, total: total / CLK_TCK }
 }
 
 /** The soft and hard limits on open files of this process. */
@@ -59,6 +60,8 @@ export interface IntervalUsage {
   byName: Record<string, ProcessUsage>
   /** Busy CPU of the whole machine, percent of one core (200 % = both cores of a 2-core machine busy). */
   machineCpuPercent: number
+  /** Of which interrupt handling (hard + soft IRQ: mostly the loopback network stack), not charged to a process. */
+  irqCpuPercent: number
 }
 
 /** Samples RSS every 250 ms and CPU at both ends of an interval, for a set of named processes. */
@@ -95,6 +98,9 @@ export class UsageSampler {
         rssPeak: this.peak.get(name) ?? 0,
       }
     }
-    return { seconds, byName, machineCpuPercent: ((machine.busy - this.startMachine.busy) / seconds) * 100 }
+    return {
+      seconds, byName, machineCpuPercent: ((machine.busy - this.startMachine.busy) / seconds) * 100,
+      irqCpuPercent: ((machine.irq - this.startMachine.irq) / seconds) * 100,
+    }
   }
 }

@@ -2,7 +2,10 @@
  * Summarises a V8 `.cpuprofile` (from `npm run bench:hub -- --cpu-prof <dir>`): the functions with the most self
  * time, and the same time grouped by package or file.
  *
- *   node --import tsx bench/hub/profile-summary.ts <file.cpuprofile> [top=25]
+ *   node --import tsx bench/hub/profile-summary.ts <file.cpuprofile> [top=25] [<bench.json> <phase>]
+ *
+ * With the bench's `--json` output and a phase (connect, idle, throughput, latency), only the samples taken during
+ * that phase of the Ledge run count: V8 stamps samples with the monotonic clock the bench records phases with.
  */
 import { readFileSync } from 'node:fs'
 
@@ -33,7 +36,7 @@ function where(url: string): string {
   return url === '' ? '(native/V8)' : url.replace(/^file:\/\//, '')
 }
 
-const [file, topArg] = process.argv.slice(2)
+const [file, topArg, benchJson, phase] = process.argv.slice(2)
 if (!file) {
   process.stderr.write('usage: profile-summary.ts <file.cpuprofile> [top]\n')
   process.exit(2)
@@ -42,8 +45,19 @@ const top = Number(topArg ?? 25)
 const p = JSON.parse(readFileSync(file, 'utf8')) as Profile
 const byId = new Map(p.nodes.map((n) => [n.id, n]))
 // Self time per node from the samples and their time deltas (µs).
+let window: [number, number] = [-Infinity, Infinity]
+if (benchJson && phase) {
+  const w = (JSON.parse(readFileSync(benchJson, 'utf8')) as { ledge: { phaseClockUs: Record<string, [number, number]> } }).ledge.phaseClockUs[phase]
+  if (!w) throw new Error(`no phase '${phase}' in ${benchJson}`)
+  window = w
+}
 const self = new Map<number, number>()
-p.samples?.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas?.[i] ?? 0)))
+let at = p.startTime
+p.samples?.forEach((id, i) => {
+  const dt = p.timeDeltas?.[i] ?? 0
+  at += dt
+  if (at >= window[0] && at <= window[1]) self.set(id, (self.get(id) ?? 0) + dt)
+})
 const total = [...self.values()].reduce((a, b) => a + b, 0)
 
 const fn = new Map<string, number>()
@@ -57,7 +71,7 @@ for (const [id, us] of self) {
   area.set(a, (area.get(a) ?? 0) + us)
 }
 const line = (us: number, label: string): string => `${((us / total) * 100).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(7)} ms  ${label}`
-const out = [`${file}: ${(total / 1e6).toFixed(1)} s sampled`, '', `Top ${top} functions by self time:`]
+const out = [`${file}${phase ? ` (${phase} phase)` : ''}: ${(total / 1e6).toFixed(1)} s sampled`, '', `Top ${top} functions by self time:`]
 for (const [k, us] of [...fn].sort((a, b) => b[1] - a[1]).slice(0, top)) out.push(line(us, k))
 out.push('', 'Self time by package / file:')
 for (const [k, us] of [...area].sort((a, b) => b[1] - a[1]).slice(0, top)) out.push(line(us, k))

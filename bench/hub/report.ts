@@ -15,6 +15,13 @@ const ms = (v: number | undefined): string => (v === undefined ? '–' : v < 10 
 const pct = (v: number): string => `${v.toFixed(0)} %`
 const lat = (s: Summary | undefined): string => (s ? `${ms(s.p50)} / ${ms(s.p99)} / ${ms(s.max)} ms` : '–')
 
+/** CPU µs per message from a CPU percentage (of one core) and a message rate. */
+function perMessage(cpuPercent: number, msgPerSec: number, ceiling = true): string {
+  if (msgPerSec <= 0) return '–'
+  const us = (cpuPercent / 100 / msgPerSec) * 1e6
+  return `${us.toFixed(0)} µs${ceiling ? ` (${num(1e6 / us)} msg/s)` : ''}`
+}
+
 export function machineDescription(): string {
   let mosquitto = '?'
   try {
@@ -48,7 +55,9 @@ export function resultsTable(o: BenchOptions, ledge: BrokerResult, mosq: BrokerR
     row(['… CPU during the ramp: broker / load generator / other processes (% of one core)', ...both((r) => `${pct(r.connect.usage.brokerCpuPercent)} / ${pct(r.connect.usage.generatorCpuPercent)} / ${pct(r.connect.usage.otherCpuPercent)}`), '', '']),
     row([`**D2C msg/s at QoS 1**, acknowledged (${num(ledge.throughput.publishers)} publishers × ${o.window} in flight, ${o.payloadBytes} B, ${o.duration} s)`, ...both((r) => `**${num(r.throughput.msgPerSec)}**`), '≥ 20,000', met(ledge.throughput.msgPerSec >= TARGET_MSGS)]),
     row(['… publish → PUBACK p50 / p99 / max at that load', ...both((r) => lat(r.throughput.puback)), '', '']),
-    row(['… CPU: broker / load generator / other processes / whole machine (% of one core; 200 % = both cores)', ...both((r) => `${pct(r.throughput.usage.brokerCpuPercent)} / ${pct(r.throughput.usage.generatorCpuPercent)} / ${pct(r.throughput.usage.otherCpuPercent)} / ${pct(r.throughput.usage.machineCpuPercent)}`), '', '']),
+    row(['… CPU: broker / load generator / interrupts / other processes / whole machine (% of one core; 200 % = both cores)', ...both((r) => `${pct(r.throughput.usage.brokerCpuPercent)} / ${pct(r.throughput.usage.generatorCpuPercent)} / ${pct(r.throughput.usage.irqCpuPercent)} / ${pct(r.throughput.usage.otherCpuPercent)} / ${pct(r.throughput.usage.machineCpuPercent)}`), '', '']),
+    row(['… broker CPU time per message (and the rate that would fill one core)', ...both((r) => perMessage(r.throughput.usage.brokerCpuPercent, r.throughput.msgPerSec)), '', '']),
+    row(['… load-generator CPU time per message', ...both((r) => perMessage(r.throughput.usage.generatorCpuPercent, r.throughput.msgPerSec, false)), '', '']),
     row(['… broker peak RSS', ...both((r) => mib(r.throughput.usage.brokerRssPeak)), '< 1 GB', '']),
     row(['… unacknowledged / errors / dropped connections', ...both((r) => `${num(r.throughput.unacked)} / ${num(Object.values(r.throughput.errors).reduce((a, b) => a + b, 0))} / ${num(r.throughput.disconnects)}`), '', '']),
     row([`Latency phase: offered rate, ${o.latencyDuration} s, spread over every device`, ...both((r) => `${num(r.latency.targetRate)} msg/s (achieved ${num(r.latency.achievedRate)})`), '', '']),

@@ -6,8 +6,8 @@
  */
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { setPriority, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { REPO_ROOT, provisionDevices, startLedgeHub, startMosquitto, type BrokerProcess } from './brokers.js'
 import { endChild, forkChild, type BenchChild } from './children.js'
@@ -67,8 +67,37 @@ async function waitForQuiet(maxSeconds: number): Promise<number> {
   }
 }
 
+/**
+ * Applies `--nice` to every thread of this process (Linux keeps a nice value per thread) and, where the kernel
+ * groups processes by session (`sched_autogroup`, under which plain nice only ranks processes within a session),
+ * to this session's group. The hub, Mosquitto and the workers, started later, inherit both.
+ */
+function prioritise(o: BenchOptions): void {
+  if (o.nice === undefined) return
+  try {
+    for (const tid of readdirSync('/proc/self/task')) setPriority(Number(tid), o.nice)
+    if (existsSync('/proc/self/autogroup')) writeFileSync('/proc/self/autogroup', String(o.nice))
+  } catch (err) {
+    log(`warning: cannot set nice ${o.nice}: ${(err as Error).message}`)
+  }
+}
+
+/** `--pin`: every thread of `pid` on `cpu` (the broker on 0; the generator, reader and bench on 1). */
+function pin(o: BenchOptions, pid: number, cpu: number): void {
+  if (!o.pin) return
+  const r = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { encoding: 'utf8' })
+  if (r.status !== 0) log(`warning: cannot pin ${pid} to CPU ${cpu}: ${r.stderr || r.error?.message}`)
+}
+
 async function main(): Promise<void> {
-  const parsed = parseOptions(process.argv.slice(2))
+  let parsed: ReturnType<typeof parseOptions>
+  try {
+    parsed = parseOptions(process.argv.slice(2))
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`)
+    process.exitCode = 2
+    return
+  }
   if (parsed === 'help') {
     process.stdout.write(USAGE)
     return
@@ -78,6 +107,7 @@ async function main(): Promise<void> {
 
   // The machine should be quiet: the hub, the generator and Mosquitto share its cores.
   const backgroundPercent = await waitForQuiet(o.quietWait)
+  prioritise(o)
 
   const work = mkdtempSync(join(tmpdir(), 'ledge-bench-'))
   const brokers: BrokerProcess[] = []
@@ -104,6 +134,8 @@ async function main(): Promise<void> {
       dataDir: hubDir, logLevel: o.hubLogLevel, ...(o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {}), ...(o.ledgeRoot ? { root: resolve(o.ledgeRoot) } : {}),
     })
     brokers.push(hub)
+    pin(o, hub.pid, 0)
+    pin(o, process.pid, 1)
     log(`hub pid ${hub.pid}: mqtts 127.0.0.1:${hub.port}, https 127.0.0.1:${hub.httpsPort}`)
 
     const deviceIds = Array.from({ length: o.devices }, (_, i) => `bench-${String(i).padStart(6, '0')}`)
@@ -119,6 +151,7 @@ async function main(): Promise<void> {
       forkChild('sink', './sink-worker.ts', 'sink-ready'),
     ])
     children.push(...started)
+    for (const c of started) pin(o, c.pid, 1)
     const rig: Rig = { workers: started.slice(0, o.workers), sink: started[o.workers]!, log }
 
     let rate = o.latencyRate === 'auto' ? 0 : o.latencyRate
@@ -135,6 +168,7 @@ async function main(): Promise<void> {
       mkdirSync(dir)
       const m = await startMosquitto({ dir, certFile: hub.serverCertFile, keyFile: hub.serverKeyFile })
       brokers.push(m)
+      pin(o, m.pid, 0)
       log(`mosquitto pid ${m.pid}: mqtts 127.0.0.1:${m.port}`)
       const target: BrokerTarget = { kind: 'mosquitto', host: m.host, port: m.port, caPem: hub.caPem, hubName: '', deviceKey: '' }
       mosq = await measureBroker(rig, target, m.pid, deviceIds, { kind: 'mqtt', url: `mqtts://${m.host}:${m.port}`, caPem: hub.caPem, topic: 'devices/+/messages/events/#' }, o, () => rate)
@@ -147,7 +181,7 @@ async function main(): Promise<void> {
       [
         '', `## Ledge hub vs Mosquitto: ${o.devices} devices`, '', machineDescription(),
         `- Command: \`${command}\`; hub code: ${revision(o.ledgeRoot ? resolve(o.ledgeRoot) : REPO_ROOT)}`,
-        `- Background CPU load just before the run (other processes): ${backgroundPercent.toFixed(0)} % of one core`,
+        `- Background CPU load just before the run (other processes): ${backgroundPercent.toFixed(0)} % of one core${o.nice !== undefined ? `; the bench's processes ran at nice ${o.nice}` : ''}${o.pin ? '; broker pinned to CPU 0, load generator and reader to CPU 1' : ''}`,
         `- TLS negotiated: Ledge ${ledge.connect.tls}${mosq ? `; Mosquitto ${mosq.connect.tls}` : ''}`,
         `- Devices created through the REST API: ${prov.created} in ${provSeconds.toFixed(1)} s (${(prov.created / provSeconds).toFixed(0)}/s)`,
         '', resultsTable(o, ledge, mosq), '',

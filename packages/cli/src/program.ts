@@ -18,6 +18,8 @@ import { addMonitorEventsCommand } from './commands/monitor-events.js'
 import { connectionStringCommand } from './commands/connection-string.js'
 import { addVersionCommand } from './commands/version.js'
 import { hubEdgeCommand } from './commands/hub-edge.js'
+import { addEdgeStartCommand } from './commands/edge-start.js'
+import { edgeConfigCommand } from './commands/edge-config.js'
 
 /** Commander settings every command needs; subcommands made with `.command()` inherit them, added ones do not. */
 function configure(cmd: Command, io: CliIo): Command {
@@ -49,6 +51,9 @@ export function buildProgram(io: CliIo): Command {
   addMonitorEventsCommand(hub, io)
   hub.addCommand(connectionStringCommand(io))
   hub.addCommand(hubEdgeCommand(io))
+  const edge = program.command('edge').description('the edge daemon on this device: run it, write and apply its config')
+  addEdgeStartCommand(edge, io)
+  edge.addCommand(edgeConfigCommand(io))
   addVersionCommand(program, io)
   configureTree(program, io)
   return program

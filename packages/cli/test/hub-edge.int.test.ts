@@ -15,8 +15,12 @@ test('set-modules applies a manifest to an edge device and reports problems clea
     assert.equal((await ledge(['hub', 'device-identity', 'create', '-d', 'EdgeCam', '--edge-enabled'], { env })).code, 0)
     const manifest = {
       modulesContent: {
-        $edgeAgent: { 'properties.desired': { schemaVersion: '1.1', runtime: { type: 'process', settings: {} }, systemModules: {}, modules: { camera: { type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'node' } } } } },
-        $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes: {} } },
+        $edgeAgent: { 'properties.desired': {
+          schemaVersion: '1.1', runtime: { type: 'process', settings: {} },
+          systemModules: { edgeAgent: { type: 'process', settings: { command: 'node' } }, edgeHub: { type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'node' } } },
+          modules: { camera: { type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'node' } } },
+        } },
+        $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes: {}, storeAndForwardConfiguration: { timeToLiveSecs: 7200 } } },
       },
     }
     const file = join(dir, 'deployment.json')
@@ -38,6 +42,16 @@ test('set-modules applies a manifest to an edge device and reports problems clea
     const partial = await ledge(['hub', 'edge', 'set-modules', '-d', 'EdgeCam', '--content', join(dir, 'partial.json')], { env })
     assert.equal(partial.code, 1)
     assert.match(partial.stderr, /modulesContent\.\$edgeHub is missing/)
+
+    // The manifest schema: every problem, each with its JSON path.
+    const wrong = structuredClone(manifest) as { modulesContent: { $edgeAgent: { 'properties.desired': { modules: Record<string, Record<string, unknown>> } } } }
+    wrong.modulesContent.$edgeAgent['properties.desired'].modules.camera!.restartPolicy = 'sometimes'
+    wrong.modulesContent.$edgeAgent['properties.desired'].modules.camera!.type = 'vm'
+    await writeFile(join(dir, 'wrong.json'), JSON.stringify(wrong))
+    const invalid = await ledge(['hub', 'edge', 'set-modules', '-d', 'EdgeCam', '--content', join(dir, 'wrong.json')], { env })
+    assert.equal(invalid.code, 1)
+    assert.match(invalid.stderr, /modules\.camera\.restartPolicy: expected one of never\|on-failure\|on-unhealthy\|always/)
+    assert.match(invalid.stderr, /unknown module type 'vm'/)
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

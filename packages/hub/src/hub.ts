@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer, createWebSocketStream } from 'ws'
 import type { FastifyInstance } from 'fastify'
 import { systemClock, type Clock, type Logger } from '@ledge/common'
-import { formatServiceConnectionString, HUB_INFO_FILE, type HubInfoFile } from '@ledge/protocol'
+import { formatServiceConnectionString, HUB_INFO_FILE, validateDeploymentManifest, type HubInfoFile } from '@ledge/protocol'
 import type { HubStore } from '@ledge/storage'
 import { openSqliteHubStore } from '@ledge/storage-sqlite'
 import { ensureHubCertificates } from '@ledge/pki'
@@ -85,7 +85,13 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
     registry, presence, clock, c2dCount,
     events: { desiredChanged: (d, m, patch) => links.get(d, m)?.sendDesiredPatch(patch) },
   })
-  const configurations = new ConfigurationService({ registry, twins })
+  const configurations = new ConfigurationService({
+    registry, twins,
+    validate: (body) => {
+      const r = validateDeploymentManifest(body)
+      return r.ok ? [] : r.problems
+    },
+  })
   const query = new QueryService({ identities: store.identities, presence })
   const methods = new MethodService({
     links, log: log.child({ component: 'methods' }),

@@ -1,1 +1,2 @@
 export type * from './module-runtime.js'
+export { moduleErrors } from './errors.js'

@@ -1,2 +1,3 @@
 export * from './management-api.js'
 export * from './workload-api.js'
+export * from './manifest.js'

@@ -17,6 +17,8 @@ export interface ModuleSpec {
   /** `process` (Ledge's embedded default) or `docker`. */
   type: string
   imagePullPolicy?: 'on-create' | 'never'
+  /** Kept with the module and returned by `GET /modules` (the agent's owner, version and spec hash). */
+  labels?: Record<string, string>
   config: {
     /** Runtime-specific: for `process`, {@link ProcessModuleSettings}; for `docker`, `{image, createOptions}`. */
     settings: Record<string, unknown>
@@ -32,7 +34,10 @@ export interface ModuleDetails {
   name: string
   type: string
   config: { settings: Record<string, unknown>; env: EnvVar[] }
+  labels?: Record<string, string>
   status: {
+    /** From the module's own health check, where the runtime has one; absent otherwise. */
+    health?: 'starting' | 'healthy' | 'unhealthy'
     startTime?: string
     exitStatus?: { statusTime: string; exitCode: string }
     runtimeStatus: { status: ManagementRuntimeStatus; description?: string }

@@ -39,6 +39,14 @@ describe('routeResolver', () => {
     assert.equal(ev('{$outputName}'), 'out1')
   })
 
+  test("IoT Edge's $enqueuedTime and $creationTime read enqueuedTimeUtc and creationTimeUtc", () => {
+    const m = message({}, { enqueuedTimeUtc: '2024-01-02T03:04:05Z', creationTimeUtc: '2024-01-01T00:00:00Z' })
+    assert.equal(ev('$enqueuedTime', m), '2024-01-02T03:04:05Z')
+    assert.equal(ev('$enqueuedTimeUtc', m), '2024-01-02T03:04:05Z')
+    assert.equal(ev('{$creationTime}', m), '2024-01-01T00:00:00Z')
+    assert.equal(ev('$creationTime', message({}, {})), undefined)
+  })
+
   test('$body paths read the JSON body', () => {
     assert.equal(ev('$body.temperature.value'), 31.5)
     assert.equal(ev('$body.tags[1]'), 'b')

@@ -4,7 +4,8 @@
  * - `name`: the application property `name`. Application properties are strings on the wire, so compare them
  *   with strings, or convert with AS_NUMBER (`AS_NUMBER(faces) > 0`): `faces > 0` is a type mismatch, false.
  * - `$name`: the application property literally named `$name` if there is one, else the system property `name`
- *   (`$contentType`, `$connectionModuleId`, …, the keys of SystemProperties).
+ *   (`$contentType`, `$connectionModuleId`, …, the keys of SystemProperties). IoT Edge's names for the two
+ *   timestamps, `$enqueuedTime` and `$creationTime`, read `enqueuedTimeUtc` and `creationTimeUtc`.
  * - `{$name}`: the system property only.
  * - `$body.a.b[0]` / `{$body.a.b}`: a path into the body, which must be JSON: contentType `application/json` and
  *   contentEncoding utf-8 or utf-16 (utf-8 when absent). The body is decoded and parsed once, on first use.
@@ -15,6 +16,9 @@ import type { Resolver } from './ast.js'
 import { fromUnknown, resolvePath, type QueryValue } from './value.js'
 
 const NOT_PARSED = Symbol('not parsed')
+
+/** IoT Edge's system property names (Routing.Core SystemProperties) where Ledge's SystemProperties differ. */
+const EDGE_NAMES: Readonly<Record<string, string>> = { enqueuedTime: 'enqueuedTimeUtc', creationTime: 'creationTimeUtc' }
 
 export function routeResolver(message: Pick<Message, 'body' | 'systemProperties' | 'properties'>): Resolver {
   const app = message.properties
@@ -27,9 +31,11 @@ export function routeResolver(message: Pick<Message, 'body' | 'systemProperties'
         return appProperty(ref.name)
       case 'path':
         return undefined
-      case 'sysprop':
+      case 'sysprop': {
         if (!ref.escaped && Object.hasOwn(app, ref.text)) return appProperty(ref.text)
-        return Object.hasOwn(sys, ref.name) ? fromUnknown(sys[ref.name]) : undefined
+        const key = Object.hasOwn(sys, ref.name) || !Object.hasOwn(EDGE_NAMES, ref.name) ? ref.name : EDGE_NAMES[ref.name]!
+        return Object.hasOwn(sys, key) ? fromUnknown(sys[key]) : undefined
+      }
       case 'body':
         if (!ref.escaped && Object.hasOwn(app, ref.text)) return appProperty(ref.text)
         if (body === NOT_PARSED) body = parseBody(message)

@@ -1,0 +1,86 @@
+/**
+ * The daemon process (`ledge edge start`): config → logger → the process runtime → {@link startDaemon}, a pid file,
+ * SIGHUP to re-read the config (the daemon restarts its parts; modules keep running; the watchdog recreates the agent
+ * if its settings changed), and SIGINT/SIGTERM to stop every module with its grace period and close the sockets.
+ */
+import { join } from 'node:path'
+import { createLogger, type Logger } from '@ledge/common'
+import type { ModuleRuntime } from '@ledge/module-runtime'
+import { loadConfigFile, type DaemonConfig } from './config/load.js'
+import { startDaemon, type RunningDaemon } from './daemon.js'
+import { ConfigError } from './errors.js'
+import { ensureDir } from './files.js'
+import { removePidFile, writePidFile } from './pid-file.js'
+
+/** The process runtime adapter (`@ledge/runtime-process`): each module a supervised child process. */
+export async function createProcessRuntime(config: DaemonConfig, log: Logger): Promise<ModuleRuntime> {
+  const { ProcessModuleRuntime } = await import('@ledge/runtime-process')
+  const stateDir = join(config.ledge.homeDir, 'runtime')
+  await ensureDir(stateDir, 0o700)
+  return ProcessModuleRuntime.open({ stateDir, modulesDir: config.ledge.modulesDir, log: log.child({ component: 'runtime-process' }) })
+}
+
+export interface DaemonProcessOptions {
+  onStarted?: (d: RunningDaemon) => void
+  /** Tests: a runtime instead of the process runtime. */
+  runtime?: ModuleRuntime
+  log?: Logger
+}
+
+export async function runDaemonProcess(configFile: string, o: DaemonProcessOptions = {}): Promise<void> {
+  let { config, warnings } = loadConfigFile(configFile)
+  const log = o.log ?? createLogger({ name: 'ledge-edge', level: config.ledge.logLevel })
+  for (const w of warnings) log.warn({ event: 'config.warning', file: config.file }, w)
+  const runtime = o.runtime ?? (await createProcessRuntime(config, log))
+  await ensureDir(config.ledge.homeDir, 0o755)
+  await writePidFile(config.ledge.homeDir)
+  let daemon: RunningDaemon
+  try {
+    daemon = await startDaemon(config, { log, runtimes: [runtime] })
+  } catch (err) {
+    await runtime.close().catch(() => undefined)
+    await removePidFile(config.ledge.homeDir)
+    throw err
+  }
+  o.onStarted?.(daemon)
+
+  let chain = Promise.resolve()
+  const reload = async (): Promise<void> => {
+    let next: DaemonConfig
+    try {
+      ;({ config: next, warnings } = loadConfigFile(configFile))
+    } catch (err) {
+      const problems = err instanceof ConfigError ? err.problems : [(err as Error).message]
+      log.error({ event: 'config.reload_invalid', problems }, 'the config file is invalid; keeping the running configuration')
+      return
+    }
+    if (next.ledge.homeDir !== config.ledge.homeDir) {
+      log.error({ event: 'config.reload_refused' }, 'ledge.home_dir cannot change while the daemon runs: restart it')
+      return
+    }
+    for (const w of warnings) log.warn({ event: 'config.warning', file: next.file }, w)
+    log.info({ event: 'config.reload' }, 'configuration changed: restarting the daemon (modules keep running)')
+    await daemon.close({ stopModules: false })
+    config = next
+    daemon = await startDaemon(config, { log, runtimes: [runtime] })
+    o.onStarted?.(daemon)
+  }
+  const onHup = (): void => {
+    chain = chain.then(reload).catch((err: unknown) => log.error({ err, event: 'config.reload_failed' }, 'reloading the configuration failed'))
+  }
+  process.on('SIGHUP', onHup)
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log.info({ event: 'daemon.signal', signal }, `received ${signal}: stopping modules and the daemon`)
+      void chain
+        .then(() => daemon.close({ stopModules: true }))
+        .then(() => runtime.close())
+        .catch((err: unknown) => log.error({ err, event: 'daemon.stop_failed' }, 'the daemon did not stop cleanly'))
+        .finally(() => removePidFile(config.ledge.homeDir).finally(resolve))
+    }
+    process.once('SIGINT', () => stop('SIGINT'))
+    process.once('SIGTERM', () => stop('SIGTERM'))
+  })
+  process.off('SIGHUP', onHup)
+}

@@ -1,0 +1,69 @@
+/** Helpers for the daemon's integration tests. */
+import { request } from 'node:http'
+import { createServiceSasToken, parseServiceConnectionString } from '@ledge/protocol'
+import type { TestHub } from '@ledge/testkit'
+
+/** Calls the hub's REST API as iothubowner. */
+export async function rest(th: Pick<TestHub, 'url' | 'serviceConnectionString'>, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const cs = parseServiceConnectionString(th.serviceConnectionString)
+  const token = createServiceSasToken({ hostName: cs.hostName, policyName: cs.sharedAccessKeyName, keyBase64: cs.sharedAccessKey, expiresAt: Date.now() / 1000 + 3600 })
+  const sep = path.includes('?') ? '&' : '?'
+  const init: RequestInit = { method, headers: { authorization: token, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) } }
+  if (body !== undefined) init.body = JSON.stringify(body)
+  const res = await fetch(`${th.url}${path}${sep}api-version=2021-04-12`, init)
+  const text = await res.text()
+  let parsed: unknown = text
+  try {
+    parsed = text ? JSON.parse(text) : undefined
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body: parsed }
+}
+
+/** Creates an edge device and returns its primary key. */
+export async function createEdgeDevice(th: TestHub, deviceId: string): Promise<string> {
+  const r = await rest(th, 'PUT', `/devices/${encodeURIComponent(deviceId)}`, { deviceId, capabilities: { iotEdge: true } })
+  if (r.status !== 200) throw new Error(`creating ${deviceId}: ${r.status} ${JSON.stringify(r.body)}`)
+  return r.body.authentication.symmetricKey.primaryKey as string
+}
+
+export interface SocketReply {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  text: string
+  json: any
+}
+
+/** One HTTP request over a Unix socket. */
+export function unixRequest(socketPath: string, method: string, path: string, body?: unknown): Promise<SocketReply> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body))
+    const req = request({ socketPath, method, path, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {} }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8')
+        let json: unknown
+        try {
+          json = text ? JSON.parse(text) : undefined
+        } catch {
+          json = undefined
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json })
+      })
+    })
+    req.on('error', reject)
+    req.end(data)
+  })
+}
+
+export async function eventually<T>(poll: () => Promise<T | undefined> | T | undefined, ms = 15_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + ms
+  for (;;) {
+    const v = await poll()
+    if (v !== undefined) return v
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
