@@ -81,7 +81,8 @@ test('creates the agent identity and module, then starts it', async (t) => {
 })
 
 test('recreates the agent when its settings change, its identity is recreated, or it is dead', async (t) => {
-  const { runtime, hub, make } = await setup(t)
+  const ctx = await setup(t)
+  const { runtime, hub, make } = ctx
   await make().tick()
   runtime.calls.length = 0
   await make({ name: 'edgeAgent', type: 'process', config: { settings: { command: 'node', args: ['v2'] } } }).tick()
@@ -94,6 +95,14 @@ test('recreates the agent when its settings change, its identity is recreated, o
   await wd.tick()
   assert.deepEqual(runtime.calls, ['stop edgeAgent 10000', 'remove edgeAgent', 'create edgeAgent', 'start edgeAgent'])
   assert.equal(runtime.modules.get('edgeAgent')!.config.env.IOTEDGE_MODULEGENERATIONID, 'gen-2')
+
+  // The agent updating itself through the management API is not reverted.
+  const { modules } = ctx
+  await modules.update({ name: 'edgeAgent', type: 'process', config: { settings: { command: 'node', args: ['self-updated'] } } }, true)
+  runtime.calls.length = 0
+  await wd.tick()
+  assert.deepEqual(runtime.calls, [])
+  assert.deepEqual(runtime.modules.get('edgeAgent')!.config.settings.args, ['self-updated'])
 
   runtime.modules.get('edgeAgent')!.status = 'dead'
   runtime.calls.length = 0

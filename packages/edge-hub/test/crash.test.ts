@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { appendFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -33,6 +34,7 @@ function runAndKill(engine: StoreEngine, dir: string, durability: Durability, fi
     child.stdout.setEncoding('utf8')
     child.stdout.on('data', (chunk: string) => {
       buffered += chunk
+      if (process.env.LEDGE_CRASH_RAW) appendFileSync(process.env.LEDGE_CRASH_RAW, chunk)
       const lines = buffered.split('\n')
       buffered = lines.pop()!
       for (const line of lines) {
@@ -45,7 +47,8 @@ function runAndKill(engine: StoreEngine, dir: string, durability: Durability, fi
       }
     })
     child.on('error', reject)
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': the lines still in the pipe must be read before the next run picks its ids.
+    child.on('close', (code, signal) => {
       clearTimeout(deadline)
       clearTimeout(timer)
       if (signal !== 'SIGKILL') reject(new Error(`writer exited with ${code ?? signal} before the kill`))
@@ -70,7 +73,9 @@ async function verify(store: MessageStore, facts: Facts): Promise<void> {
     for (const m of got) {
       const id = Number(m.message.properties.id)
       // Anything not acknowledged may be there (committed, killed before printing) but is newer than what was.
-      if (facts.acked.get(m.offset) !== id) assert.ok(!facts.acked.has(m.offset) && !ackedIds.has(id), `${queue}: unexpected message ${id} at ${m.offset} (acked there: ${facts.acked.get(m.offset)}; offset of ${id}: ${[...facts.acked].find(([, v]) => v === id)?.[0]})`)
+      if (facts.acked.get(m.offset) !== id && (facts.acked.has(m.offset) || ackedIds.has(id))) {
+        assert.fail(`${queue}: unexpected message ${id} at ${m.offset} (acked there: ${facts.acked.get(m.offset)}; offset of ${id}: ${[...facts.acked].find(([, v]) => v === id)?.[0]})`)
+      }
     }
     assert.equal(stored?.length ?? 0, got.length, `${queue}: queue length`)
   }
@@ -86,13 +91,13 @@ for (const [engine, durability] of [
   describe(`crash safety: ${engine} (${durability})`, () => {
     it(`loses no acknowledged message or checkpoint over ${KILLS} kill -9`, { timeout: 180_000 }, async () => {
       const dir = await mkdtemp(join(tmpdir(), 'ledge-edge-crash-'))
-      const facts: Facts = { acked: new Map(), checkpoints: new Map(), nextId: 1 }
+      const facts: Facts = { acked: new Map(), checkpoints: new Map(), nextId: 1000 }
       try {
         for (let k = 0; k < KILLS; k++) {
-          const firstId = facts.nextId + 1000
+          const firstId = facts.nextId
           await runAndKill(engine, dir, durability, firstId, facts)
           if (process.env.LEDGE_CRASH_VERBOSE) console.log(`run ${k} from id ${firstId} to ${facts.nextId - 1}`)
-          facts.nextId += 1000 // ids of unacknowledged adds of this run are never reused
+          facts.nextId += 100 // skip the ids of adds in flight at the kill (64 at most): they may be stored unacknowledged
           const t0 = performance.now()
           const store = await openMessageStore({ engine, dir, durability, minFreeDiskBytes: 0 })
           const opened = performance.now()
@@ -105,7 +110,8 @@ for (const [engine, durability] of [
         }
         assert.ok(facts.acked.size > 500, `only ${facts.acked.size} messages acknowledged in ${KILLS} runs`)
       } finally {
-        await rm(dir, { recursive: true, force: true })
+        if (process.env.LEDGE_CRASH_KEEP) console.log(`kept ${dir}`)
+        else await rm(dir, { recursive: true, force: true })
       }
     })
   })

@@ -120,8 +120,11 @@ export class ModuleService {
   /** Replaces the module's config (Azure: remove and create again), starting it when `start`. */
   async update(spec: ModuleSpec, start: boolean, labels: Record<string, string> = {}): Promise<ModuleState> {
     this.runtimeFor(spec.type)
-    if (await this.get(spec.name)) await this.remove(spec.name, { keepSocket: true })
-    await this.create(spec, labels)
+    const previous = await this.get(spec.name)
+    // The watchdog's hash survives an update by the agent itself (a self-update is not a config change to revert).
+    const hash = previous?.config.labels?.[LABELS.configHash]
+    if (previous) await this.remove(spec.name, { keepSocket: true })
+    await this.create(spec, { ...(hash ? { [LABELS.configHash]: hash } : {}), ...labels })
     if (start) await this.start(spec.name)
     return (await this.get(spec.name))!
   }
