@@ -16,10 +16,10 @@ import { c2dCommand } from './commands/c2d.js'
 import { addQueryCommand } from './commands/query.js'
 import { addMonitorEventsCommand } from './commands/monitor-events.js'
 import { connectionStringCommand } from './commands/connection-string.js'
-import { addVersionCommand } from './commands/version.js'
 import { hubEdgeCommand } from './commands/hub-edge.js'
 import { addEdgeStartCommand } from './commands/edge-start.js'
 import { edgeConfigCommand } from './commands/edge-config.js'
+import { addDeviceCommands, addDeviceVersionCommand } from './commands/device/index.js'
 
 /** Commander settings every command needs; subcommands made with `.command()` inherit them, added ones do not. */
 function configure(cmd: Command, io: CliIo): Command {
@@ -54,7 +54,9 @@ export function buildProgram(io: CliIo): Command {
   const edge = program.command('edge').description('the edge daemon on this device: run it, write and apply its config')
   addEdgeStartCommand(edge, io)
   edge.addCommand(edgeConfigCommand(io))
-  addVersionCommand(program, io)
+  // On the device, as `iotedge`: list, logs, restart, check, system, support-bundle; version adds the daemon's.
+  addDeviceCommands(program, io)
+  addDeviceVersionCommand(program, io)
   configureTree(program, io)
   return program
 }

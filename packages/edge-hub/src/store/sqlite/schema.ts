@@ -5,7 +5,8 @@
  * - `refs`: one row per (queue, message), clustered by (queue, seq) so a queue reads and checkpoints as a range.
  * - `refs_expiry`: the TTL cleaner's index (earliest expiry first).
  * - `queues`: endpoint and priority, with the checkpoint.
- * - `meta.next_seq`: offsets are never reused, even after every message is gone.
+ * - `meta.next_seq`: offsets are never reused, even after every message is gone; `meta.messages` counts the rows of
+ *   `messages` (a `count(*)` reads the whole table: 0.4 s for 20,000 messages of 1 KiB).
  */
 import type Database from 'better-sqlite3'
 import { errors } from '../errors.js'
@@ -13,8 +14,8 @@ import { errors } from '../errors.js'
 export const SCHEMA_VERSION = 1
 
 const V1 = `
-CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), next_seq INTEGER NOT NULL);
-INSERT INTO meta (id, next_seq) VALUES (1, 1);
+CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), next_seq INTEGER NOT NULL, messages INTEGER NOT NULL);
+INSERT INTO meta (id, next_seq, messages) VALUES (1, 1, 0);
 CREATE TABLE queues (
   id INTEGER PRIMARY KEY,
   endpoint_id TEXT NOT NULL,

@@ -95,8 +95,9 @@ export class SqliteMessageStore implements MessageStore {
       throw err
     }
     this.s = prepare(this.db)
-    this.nextSeq = this.s.nextSeq.get()!.next_seq
-    this.messages = this.s.countMessages.get()!.n
+    const meta = this.s.meta.get()!
+    this.nextSeq = meta.next_seq
+    this.messages = meta.messages
     for (const q of this.s.queues.all()) {
       const length = this.s.queueLength.get(q.id)!.n
       this.queues.set(queueKey(q.endpoint_id, q.priority), { id: q.id, endpointId: q.endpoint_id, priority: q.priority, checkpoint: q.checkpoint, length })
@@ -299,7 +300,7 @@ export class SqliteMessageStore implements MessageStore {
             settle.push(() => item.resolve())
           }
         }
-        if (seq !== this.nextSeq) this.s.setNextSeq.run(seq)
+        if (seq !== this.nextSeq || inserted !== deleted) this.s.setMeta.run(seq, inserted - deleted)
       }).immediate()
     } catch (err) {
       this.o.log.error({ event: 'store.commit_failed', err }, 'message store commit failed')
@@ -384,6 +385,7 @@ export class SqliteMessageStore implements MessageStore {
         this.s.deleteRef.run(r.queue_id, r.seq)
         gone += this.s.unrefOne.run(r.seq).changes === 1 ? this.s.deleteIfUnreferenced.run(r.seq).changes : 0
       }
+      if (gone > 0) this.s.setMeta.run(this.nextSeq, -gone)
     }).immediate()
     for (const r of rows) {
       const q = byId.get(r.queue_id)

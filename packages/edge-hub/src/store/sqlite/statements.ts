@@ -4,9 +4,8 @@ import type Database from 'better-sqlite3'
 export function prepare(db: Database.Database) {
   const q = <R>(sql: string) => db.prepare<unknown[], R>(sql)
   return {
-    nextSeq: q<{ next_seq: number }>('SELECT next_seq FROM meta WHERE id = 1'),
-    setNextSeq: q('UPDATE meta SET next_seq = ? WHERE id = 1'),
-    countMessages: q<{ n: number }>('SELECT count(*) AS n FROM messages'),
+    meta: q<{ next_seq: number; messages: number }>('SELECT next_seq, messages FROM meta WHERE id = 1'),
+    setMeta: q('UPDATE meta SET next_seq = ?, messages = messages + ? WHERE id = 1'),
     queues: q<{ id: number; endpoint_id: string; priority: number; checkpoint: number }>('SELECT id, endpoint_id, priority, checkpoint FROM queues'),
     queueLength: q<{ n: number }>('SELECT count(*) AS n FROM refs WHERE queue_id = ?'),
     insertQueue: q('INSERT INTO queues (endpoint_id, priority) VALUES (?, ?)'),
