@@ -65,10 +65,10 @@ function once<T>(f: () => Promise<T>): () => Promise<T> {
   return () => (p ??= f())
 }
 
-type Settled<T> = { value: T; error?: undefined } | { value?: undefined; error: unknown }
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown }
 
 function settle<T>(p: Promise<T>): Promise<Settled<T>> {
-  return p.then((value) => ({ value }), (error: unknown) => ({ error }))
+  return p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }))
 }
 
 /** What the checks share. */
@@ -84,7 +84,7 @@ class CheckEnv {
 
   readonly hubCa = once(async (): Promise<Settled<string | undefined>> => {
     const file = (await this.loaded())?.config.ledge.hubCaCertFile
-    if (file === undefined) return { value: undefined }
+    if (file === undefined) return { ok: true, value: undefined }
     return settle(readFile(file, 'utf8'))
   })
 
@@ -99,7 +99,7 @@ class CheckEnv {
   readonly hubHttps = once(async (): Promise<Settled<HttpsProbeResult & { authenticated: boolean }>> => {
     const c = (await this.loaded())!.config
     const ca = await this.hubCa()
-    if (ca.error) return { error: ca.error }
+    if (!ca.ok) return ca
     const key = await this.deviceKey()
     const { iothubHostname: host, deviceId } = c.provisioning
     const headers: Record<string, string> = key
@@ -269,20 +269,20 @@ async function storageCheck(env: CheckEnv): Promise<Outcome> {
 
 async function daemonCheck(env: CheckEnv): Promise<Outcome> {
   const r = await env.systemInfo()
-  if (r.error) return error((r.error as Error).message)
+  if (!r.ok) return error((r.error as Error).message)
   const { info, uri } = r.value
   return ok(`${uri}: edge daemon ${info.version} on ${info.osType}/${info.architecture}`)
 }
 
 async function modulesCheck(env: CheckEnv): Promise<Outcome> {
   const r = await env.systemInfo()
-  if (r.error) return skipped('the edge daemon cannot be reached')
+  if (!r.ok) return skipped('the edge daemon cannot be reached')
   const client = await env.target.client()
   const list = await settle(client.json<ModuleList>('GET', '/modules'))
-  if (list.error) return error((list.error as Error).message)
+  if (!list.ok) return error((list.error as Error).message)
   const modules = [...(list.value?.modules ?? [])].sort((a, b) => a.name.localeCompare(b.name))
   const agentName = (await env.loaded())?.config.agent.name ?? 'edgeAgent'
-  const line = (m: ModuleDetails): string => `${m.name}: ${m.status.runtimeStatus.status} (${describeModule(m, env.now)})`
+  const line = (m: ModuleDetails): string => `${m.name}: ${describeModule(m, env.now)}`
   const bad = modules.filter((m) => m.status.runtimeStatus.status === 'failed' || m.status.runtimeStatus.status === 'dead')
   const idle = modules.filter((m) => m.status.runtimeStatus.status === 'stopped' || m.status.runtimeStatus.status === 'unknown')
   const errs = bad.map(line)
@@ -302,9 +302,9 @@ async function hubHttpsCheck(env: CheckEnv): Promise<Outcome> {
   const c = loaded.config
   const where = `https://${c.provisioning.iothubHostname}:${c.ledge.hubHttpsPort}`
   const ca = await env.hubCa()
-  if (ca.error) return error(`[ledge] hub_ca_cert ${c.ledge.hubCaCertFile} cannot be read: ${(ca.error as Error).message}`)
+  if (!ca.ok) return error(`[ledge] hub_ca_cert ${c.ledge.hubCaCertFile} cannot be read: ${(ca.error as Error).message}`)
   const r = await env.hubHttps()
-  if (r.error) return error(`${where}: ${describeNetError(r.error)}`)
+  if (!r.ok) return error(`${where}: ${describeNetError(r.error)}`)
   const { status, tlsProtocol, authenticated } = r.value
   const tls = `${where}: TLS ${tlsProtocol ?? 'ok'}, trusting ${c.ledge.hubCaCertFile ? `${c.ledge.hubCaCertFile} and ` : ''}the system store`
   const device = c.provisioning.deviceId
@@ -319,13 +319,16 @@ async function hostTimeCheck(env: CheckEnv): Promise<Outcome> {
   const loaded = await env.loaded()
   if (!loaded) return skipped(CONFIG_INVALID)
   const r = await env.hubHttps()
-  if (r.error) return skipped('the hub cannot be reached over HTTPS')
+  if (!r.ok) return skipped('the hub cannot be reached over HTTPS')
   const date = r.value.date === undefined ? NaN : Date.parse(r.value.date)
   if (Number.isNaN(date)) return skipped('the hub sent no Date header')
   // The header has whole seconds: up to a second of the difference is its rounding.
   const raw = r.value.localMidpoint - date
   const skew = Math.sign(raw) * Math.max(0, Math.abs(raw) - 1000)
-  const text = `this host's clock is ${(Math.abs(skew) / 1000).toFixed(0)} s ${skew > 0 ? 'ahead of' : skew < 0 ? 'behind' : 'in step with'} the hub's (${r.value.date})`
+  const secs = Math.round(Math.abs(skew) / 1000)
+  const text = secs === 0
+    ? `this host's clock is in step with the hub's (${r.value.date}, to the second)`
+    : `this host's clock is ${secs} s ${skew > 0 ? 'ahead of' : 'behind'} the hub's (${r.value.date})`
   if (Math.abs(skew) <= CLOCK_OK_MS) return ok(text)
   if (Math.abs(skew) <= CLOCK_ERROR_MS) return warning(`${text}: synchronise it (NTP)`)
   return error(`${text}: SAS tokens and certificates fail with this skew; synchronise the clock (NTP)`)
@@ -336,11 +339,11 @@ async function hubMqttCheck(env: CheckEnv): Promise<Outcome> {
   if (!loaded) return skipped(CONFIG_INVALID)
   const c = loaded.config
   const ca = await env.hubCa()
-  if (ca.error) return error(`[ledge] hub_ca_cert ${c.ledge.hubCaCertFile} cannot be read: ${(ca.error as Error).message}`)
+  if (!ca.ok) return error(`[ledge] hub_ca_cert ${c.ledge.hubCaCertFile} cannot be read: ${(ca.error as Error).message}`)
   const ep = parseEndpoint(c.ledge.upstreamGateway ?? c.provisioning.iothubHostname, DEFAULT_MQTT_PORT)
   const where = `mqtts://${ep.host}:${ep.port}${c.parentHostname ? ' (the parent device)' : ''}`
   const r = await settle(tlsProbe({ ...ep, ...(ca.value ? { caPem: ca.value } : {}) }))
-  if (r.error) return error(`${where}: ${describeNetError(r.error)}`)
+  if (!r.ok) return error(`${where}: ${describeNetError(r.error)}`)
   return ok(`${where}: TLS ${r.value.tlsProtocol ?? 'ok'}${r.value.peerSubject ? `, certificate '${r.value.peerSubject}'` : ''}`)
 }
 

@@ -13,6 +13,8 @@ import { seg, type ManagementClient } from './mgmt-client.js'
 import { apiSeconds, parseTimeFlag } from './time.js'
 import { addTargetOptions, DeviceTarget, type TargetFlags } from './target.js'
 
+const ended = (name: string): Error => errors.failure(`the log stream of '${name}' ended: the module was removed or the edge daemon stopped`)
+
 export interface LogQuery {
   tail?: number
   /** epoch ms */
@@ -81,9 +83,9 @@ export async function streamModuleLogs(client: ManagementClient, name: string, q
     if (signal.aborted) return onAbort()
     signal.addEventListener('abort', onAbort, { once: true })
     res.on('data', (c: Buffer) => out.write(decoder.write(c)))
-    res.on('end', () => finish(q.follow ? errors.failure(`the edge daemon ended the log stream of '${name}' (did it stop?)`) : undefined))
+    res.on('end', () => finish(q.follow ? ended(name) : undefined))
     res.on('error', (err) => finish(signal.aborted ? undefined : errors.failure(`the log stream of '${name}' broke: ${err.message}`)))
-    res.on('close', () => finish(signal.aborted || !q.follow ? undefined : errors.failure(`the edge daemon ended the log stream of '${name}' (did it stop?)`)))
+    res.on('close', () => finish(signal.aborted || !q.follow ? undefined : ended(name)))
   })
 }
 

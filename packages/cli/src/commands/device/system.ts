@@ -198,7 +198,10 @@ export function systemCommand(program: Command, io: CliIo): void {
       const target = new DeviceTarget(io, opts)
       const s = await systemStatus(target)
       new CommandContext<TargetFlags>(io, opts).out.record(s, statusFields)
-      if (!s.running) throw errors.failure(`the edge daemon is not running${s.socketError ? `: ${s.socketError}` : ''}`)
+      if (!s.running) {
+        if (!s.pidFile) throw errors.failure(`the edge daemon is not running: ${s.socketError ?? 'its management socket does not answer'}`)
+        throw errors.failure(`the edge daemon is not running (no live pid in ${s.pidFile}); start it with: ${startCommand(s.config)}`)
+      }
       if (!s.socketAnswers) throw errors.failure(`the edge daemon (pid ${s.pid}) runs, but ${s.socketError ?? 'its management socket does not answer'}`)
     })
 
@@ -217,7 +220,7 @@ export function systemCommand(program: Command, io: CliIo): void {
       if (dest.kind === 'file') return showLogFile(dest.path, q, io)
       const agent = (await target.config()).config.agent.name
       io.stderr.write([
-        `The edge daemon (pid ${d.pid}) writes its log to its standard output, which is ${dest.target}: the terminal or pipe of`,
+        `The edge daemon (pid ${d.pid}) writes its log to its standard output, which is ${dest.target}: the terminal, pipe or socket of`,
         'whoever ran `ledge edge start`, which this command cannot read. Run it under systemd (then this command reads the',
         `journal) or redirect its output to a file. Here is the log of the edge agent ('${agent}') instead:`,
       ].join('\n') + '\n')

@@ -75,7 +75,7 @@ export class DeviceTarget {
       } catch (err) {
         if (err instanceof pkg.ConfigError) {
           const more = err.problems.length > 1 ? ` (and ${err.problems.length - 1} more: run ledge check)` : ''
-          return { file, error: new CliError(`${file}: ${err.problems[0]}${more}`, EXIT_FAILURE, { cause: err }) }
+          return { file, error: new CliError(`${file}: ${(err.problems[0] ?? '').replace(/^\(file\): /, '')}${more}`, EXIT_FAILURE, { cause: err }) }
         }
         return { file, error: errors.failure(`${file}: ${(err as Error).message}`, err) }
       }
