@@ -8,11 +8,12 @@
  * - recovery: a child fills `--recovery-messages`, is killed -9, and the store is opened again: ms to open and read
  *
  * Usage: node --import tsx bench/edge-store/run.ts [--engines log,sqlite] [--durability fsync,os] [--messages 100000]
- *        [--window 1000] [--payload 1024] [--recovery-messages 100000] [--json out.json]
+ *        [--window 1000] [--payload 1024] [--recovery-messages 100000] [--single-seconds 2] [--repeat 3] [--json out.json]
+ *        (add --expose-gc to node for the recovery heap figure)
  */
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     payload: { type: 'string', default: '1024' },
     'recovery-messages': { type: 'string', default: '100000' },
     'single-seconds': { type: 'string', default: '2' },
+    repeat: { type: 'string', default: '3' },
     json: { type: 'string' },
   },
 })
@@ -137,39 +139,57 @@ async function diskPerMessage(engine: StoreEngine, durability: Durability, endpo
   }
 }
 
-const rows: Record<string, unknown>[] = []
-console.log(`edge store bench: ${N} × ${PAYLOAD} B, window ${WINDOW}, ${cpus().length} × ${cpus()[0]?.model}, node ${process.version}`)
-for (const engine of args.engines.split(',') as StoreEngine[]) {
-  for (const durability of args.durability.split(',') as Durability[]) {
-    const dir = await mkdtemp(join(tmpdir(), 'ledge-bench-'))
-    try {
-      const store = await open(engine, dir, durability)
-      const add = await addAll(store, N, WINDOW, ['mod/input1'])
-      const bytes = store.size()
-      const drained = await drain(store, 'mod/input1')
-      const single = await singleAdds(store, Number(args['single-seconds']))
-      await store.close()
-      const disk3 = await diskPerMessage(engine, durability, 3)
-      const rec = await recovery(engine, durability)
-      const row = {
-        engine,
-        durability,
-        addPerSec: Math.round(add.perSec),
-        maxStallMs: Number(add.maxStallMs.toFixed(1)),
-        singleAddPerSec: Math.round(single),
-        drainPerSec: Math.round(drained),
-        diskPerMsg1: Math.round(bytes / N),
-        diskPerMsg3: Math.round(disk3),
-        recoveryOpenMs: Math.round(rec.openMs),
-        recoveryFirstReadMs: Number(rec.firstReadMs.toFixed(1)),
-        recoveryHeapMiB: Number(rec.heapMiB.toFixed(1)),
+type Row = Record<string, number | string>
+const REPEAT = Number(args.repeat)
+const runs = new Map<string, Row[]>()
+console.log(`edge store bench: ${N} × ${PAYLOAD} B, window ${WINDOW}, ${REPEAT} rounds, ${cpus().length} × ${cpus()[0]?.model}, node ${process.version}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+// Rounds interleave the engines, so that a burst of load from elsewhere hits all of them, and the medians are kept.
+for (let round = 0; round < REPEAT; round++) {
+  for (const engine of args.engines.split(',') as StoreEngine[]) {
+    for (const durability of args.durability.split(',') as Durability[]) {
+      const dir = await mkdtemp(join(tmpdir(), 'ledge-bench-'))
+      try {
+        const store = await open(engine, dir, durability)
+        const add = await addAll(store, N, WINDOW, ['mod/input1'])
+        const bytes = store.size()
+        const drained = await drain(store, 'mod/input1')
+        const single = await singleAdds(store, Number(args['single-seconds']))
+        await store.close()
+        const disk3 = await diskPerMessage(engine, durability, 3)
+        const rec = await recovery(engine, durability)
+        const row: Row = {
+          engine,
+          durability,
+          addPerSec: Math.round(add.perSec),
+          maxStallMs: Number(add.maxStallMs.toFixed(1)),
+          singleAddPerSec: Math.round(single),
+          drainPerSec: Math.round(drained),
+          diskPerMsg1: Math.round(bytes / N),
+          diskPerMsg3: Math.round(disk3),
+          recoveryOpenMs: Math.round(rec.openMs),
+          recoveryFirstReadMs: Number(rec.firstReadMs.toFixed(1)),
+          recoveryHeapMiB: Number(rec.heapMiB.toFixed(1)),
+          load1: Number(loadavg()[0]!.toFixed(1)),
+        }
+        const key = `${engine}/${durability}`
+        runs.set(key, [...(runs.get(key) ?? []), row])
+        console.log(JSON.stringify(row))
+      } finally {
+        await rm(dir, { recursive: true, force: true })
       }
-      rows.push(row)
-      console.log(JSON.stringify(row))
-    } finally {
-      await rm(dir, { recursive: true, force: true })
     }
   }
 }
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+const rows: Row[] = [...runs.values()].map((rs) => {
+  const out: Row = { engine: rs[0]!.engine!, durability: rs[0]!.durability! }
+  for (const k of Object.keys(rs[0]!)) if (typeof rs[0]![k] === 'number') out[k] = median(rs.map((r) => r[k] as number))
+  return out
+})
+console.log(`medians of ${REPEAT} rounds:`)
 console.table(rows)
-if (args.json) await writeFile(args.json, JSON.stringify({ date: new Date().toISOString(), n: N, payload: PAYLOAD, window: WINDOW, rows }, null, 2))
+if (args.json) await writeFile(args.json, JSON.stringify({ date: new Date().toISOString(), n: N, payload: PAYLOAD, window: WINDOW, rows, runs: Object.fromEntries(runs) }, null, 2))

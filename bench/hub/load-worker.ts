@@ -171,12 +171,15 @@ async function throughput(cmd: Extract<WorkerCommand, { type: 'throughput' }>): 
   reply(stats.result())
 }
 
-/** A fixed rate spread round-robin over every device, in 5 ms ticks; lag is how far sending fell behind schedule. */
+/**
+ * A fixed rate spread round-robin over the first `publishers` devices (those of the throughput phase), in 5 ms
+ * ticks; lag is how far sending fell behind schedule.
+ */
 async function rate(cmd: Extract<WorkerCommand, { type: 'rate' }>): Promise<void> {
   const TICK_MS = 5
   const start = nowMs()
   const stats = new PhaseStats(start, start + cmd.durationMs)
-  const live = devices.filter((d) => d.alive)
+  const live = devices.slice(0, cmd.publishers).filter((d) => d.alive)
   const perMs = cmd.ratePerSec / 1000
   const maxBurst = Math.max(1, Math.ceil(cmd.ratePerSec / 10))
   let issued = 0

@@ -19,7 +19,7 @@ export interface BrokerTarget {
 export type WorkerCommand =
   | { type: 'connect'; target: BrokerTarget; deviceIds: string[]; concurrency: number; timeoutMs: number }
   | { type: 'throughput'; publishers: number; window: number; durationMs: number; payloadBytes: number; drainMs: number }
-  | { type: 'rate'; ratePerSec: number; durationMs: number; payloadBytes: number; drainMs: number; tag: string }
+  | { type: 'rate'; publishers: number; ratePerSec: number; durationMs: number; payloadBytes: number; drainMs: number; tag: string }
   | { type: 'disconnect'; timeoutMs: number }
 
 export interface ConnectResult {

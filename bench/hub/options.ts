@@ -6,7 +6,7 @@ export interface BenchOptions {
   workers: number
   /** Throughput phase, seconds. */
   duration: number
-  /** Devices publishing in the throughput phase (the first ones of each worker). */
+  /** Devices publishing in the throughput and latency phases (the first ones of each worker). */
   publishers: number
   /** Messages each publisher keeps in flight. */
   window: number
@@ -38,7 +38,7 @@ export const USAGE = `Usage: npm run bench:hub -- [flags]
   --devices <n>               simulated devices (MQTT connections) (10000)
   --workers <n>               load-generator processes (2)
   --duration <s>              throughput phase (20); 0 skips it (then give --latency-rate)
-  --publishers <n>            devices publishing in the throughput phase (all)
+  --publishers <n>            devices publishing in the throughput and latency phases (all)
   --window <n>                messages in flight per publisher (1)
   --payload-bytes <n>         JSON payload size (256)
   --latency-rate <n|auto>     latency phase rate, msg/s; auto = half Ledge's measured max (auto)

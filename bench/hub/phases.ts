@@ -153,7 +153,7 @@ export async function measureBroker(
   const rateShares = shares(rate, workers.length)
   const lat = await Promise.all(
     workers.map((w, i) =>
-      call<PublishResult>(w, { type: 'rate', ratePerSec: rateShares[i]!, durationMs: o.latencyDuration * 1000, payloadBytes: o.payloadBytes, drainMs: 15_000, tag } satisfies WorkerCommand,
+      call<PublishResult>(w, { type: 'rate', publishers: pubShares[i]!, ratePerSec: rateShares[i]!, durationMs: o.latencyDuration * 1000, payloadBytes: o.payloadBytes, drainMs: 15_000, tag } satisfies WorkerCommand,
         'published', o.latencyDuration * 1000 + 60_000),
     ),
   )

@@ -60,7 +60,7 @@ export function resultsTable(o: BenchOptions, ledge: BrokerResult, mosq: BrokerR
     row(['… load-generator CPU time per message', ...both((r) => perMessage(r.throughput.usage.generatorCpuPercent, r.throughput.msgPerSec, false)), '', '']),
     row(['… broker peak RSS', ...both((r) => mib(r.throughput.usage.brokerRssPeak)), '< 1 GB', '']),
     row(['… unacknowledged / errors / dropped connections', ...both((r) => `${num(r.throughput.unacked)} / ${num(Object.values(r.throughput.errors).reduce((a, b) => a + b, 0))} / ${num(r.throughput.disconnects)}`), '', '']),
-    row([`Latency phase: offered rate, ${o.latencyDuration} s, spread over every device`, ...both((r) => `${num(r.latency.targetRate)} msg/s (achieved ${num(r.latency.achievedRate)})`), '', '']),
+    row([`Latency phase: offered rate, ${o.latencyDuration} s, spread over the same ${num(ledge.throughput.publishers)} publishers`, ...both((r) => `${num(r.latency.targetRate)} msg/s (achieved ${num(r.latency.achievedRate)})`), '', '']),
     row(['… publish → PUBACK p50 / p99 / max', ...both((r) => lat(r.latency.puback)), '', '']),
     row(['… **publish → reader** p50 / p99 / max (Ledge: event on `GET /events`; Mosquitto: QoS 0 subscriber)', ...both((r) => `**${lat(r.latency.endToEnd)}**`), 'p99 < 50 ms', met((ledge.latency.endToEnd?.p99 ?? Infinity) < TARGET_P99_MS)]),
     row(['… received by the reader / acknowledged', ...both((r) => `${num(r.latency.received)} / ${num(r.latency.acked)}`), '', '']),

@@ -193,8 +193,7 @@ async function main(): Promise<void> {
       if (Object.keys(errs).length) log(`${r.name} errors: ${JSON.stringify(errs)}`)
     }
     if (o.json) {
-      const strip = (r: BrokerResult | undefined): unknown => r && { ...r }
-      writeFileSync(o.json, JSON.stringify({ options: o, provisioning: { created: prov.created, seconds: provSeconds }, ledge: strip(ledge), mosquitto: strip(mosq) }, null, 2) + '\n')
+      writeFileSync(o.json, JSON.stringify({ options: o, provisioning: { created: prov.created, seconds: provSeconds }, ledge, mosquitto: mosq }, null, 2) + '\n')
       log(`figures written to ${o.json}`)
     }
   } finally {

@@ -4,7 +4,8 @@
  *
  * The first push schedules a commit with `setImmediate`, after the I/O callbacks of the current loop turn, so the
  * PUBLISHes parsed from one socket read share a commit. A batch holds at most `maxItems` items and `maxBytes` bytes
- * (the first item always fits); the rest waits for the next commit, which starts as soon as this one ends.
+ * (the first item always fits); the rest waits for the next commit, which starts one event-loop turn after this one
+ * ends.
  */
 export interface GroupCommitLimits {
   maxItems: number
@@ -22,6 +23,8 @@ export class GroupCommit<T> {
     private readonly commit: (batch: T[]) => Promise<void> | void,
     private readonly weight: (item: T) => number,
     private readonly limits: GroupCommitLimits,
+    /** Settles an item when `commit` throws instead of settling the batch itself (an engine bug). */
+    private readonly fail: (item: T, err: unknown) => void,
   ) {}
 
   /** Items waiting for a commit (not counting the one running). */
@@ -62,7 +65,15 @@ export class GroupCommit<T> {
   private async drain(): Promise<void> {
     while (this.pending.length > 0) {
       // The commit function settles each item itself; a throw here is a bug of the engine, not of one item.
-      await this.commit(this.take())
+      const batch = this.take()
+      try {
+        await this.commit(batch)
+      } catch (err) {
+        for (const item of batch) this.fail(item, err)
+      }
+      // Back to the event loop before the next commit: a synchronous engine would otherwise chain commits in
+      // microtasks (its callers add again as soon as they are resolved) and starve sockets and timers.
+      await new Promise((resolve) => setImmediate(resolve))
     }
     this.running = undefined
     const waiters = this.idleWaiters

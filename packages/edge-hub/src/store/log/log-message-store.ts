@@ -108,10 +108,15 @@ export class LogMessageStore implements MessageStore {
       this.stateBytes = 0
     }
     this.disk = new DiskGuard(o.dir, o.minFreeDiskBytes, o.clock)
-    this.commits = new GroupCommit<Item>((batch) => this.commit(batch), (i) => (i.kind === 'add' ? i.bytes : 32), {
-      maxItems: options.maxBatchItems ?? 4000,
-      maxBytes: clamp(Math.floor(this.segmentBytes / 4), 16 * 1024, 4 * 1024 * 1024),
-    })
+    this.commits = new GroupCommit<Item>(
+      (batch) => this.commit(batch),
+      (i) => (i.kind === 'add' ? i.bytes : 32),
+      {
+        maxItems: options.maxBatchItems ?? 4000,
+        maxBytes: clamp(Math.floor(this.segmentBytes / 4), 16 * 1024, 4 * 1024 * 1024),
+      },
+      (item, err) => (item.kind === 'gc' ? (this.gcQueued = false) : item.reject(err)),
+    )
     this.cleaner = new ExpiryTimer(o.clock, () => void this.expire().catch((err) => o.log.error({ event: 'store.clean_failed', err }, 'TTL cleaner failed')))
     if (this.segments.some((s) => s.dead)) this.requestGc()
     this.scheduleCleaner()

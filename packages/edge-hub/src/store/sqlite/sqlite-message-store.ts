@@ -104,10 +104,12 @@ export class SqliteMessageStore implements MessageStore {
     }
     this.measure()
     this.disk = new DiskGuard(this.o.dir, this.o.minFreeDiskBytes, this.o.clock)
-    this.commits = new GroupCommit<Item>((batch) => this.commit(batch), (i) => (i.kind === 'add' ? i.est : 64), {
-      maxItems: options.maxBatchItems ?? 2000,
-      maxBytes: this.maxBatchBytes,
-    })
+    this.commits = new GroupCommit<Item>(
+      (batch) => this.commit(batch),
+      (i) => (i.kind === 'add' ? i.est : 64),
+      { maxItems: options.maxBatchItems ?? 2000, maxBytes: this.maxBatchBytes },
+      (item, err) => item.reject(err),
+    )
     this.cleaner = new ExpiryTimer(this.o.clock, () => void this.expire().catch((err) => this.o.log.error({ event: 'store.clean_failed', err }, 'TTL cleaner failed')))
     this.scheduleCleaner()
     this.o.log.info({ event: 'store.opened', engine: this.engine, messages: this.messages, queues: this.queues.size }, 'message store opened')
@@ -322,6 +324,8 @@ export class SqliteMessageStore implements MessageStore {
     this.measure()
     for (const f of settle) f()
     if (inserted > 0) this.scheduleCleaner()
+    // Deleted rows leave free pages: the cleaner's pass gives them back (incremental_vacuum) soon after.
+    if (deleted > 0) this.cleaner.scheduleAt(this.o.clock.now())
   }
 
   /** Undefined when `est` more bytes fit (after dropping the oldest if that is the policy), else the error. */
