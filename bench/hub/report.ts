@@ -46,7 +46,7 @@ export function resultsTable(o: BenchOptions, ledge: BrokerResult, mosq: BrokerR
   const lines = [
     row(['Figure', 'Ledge hub', 'Mosquitto (peer)', 'Target (2 cores)', 'Ledge']),
     row(['---', '---:', '---:', '---', '---']),
-    row(['Devices connected and held (asked for)', ...both((r) => `${num(r.connect.ok)} (${num(o.devices)})${r.connect.failed ? `, ${num(r.connect.failed)} failed` : ''}`), '10,000', ledge.connect.ok >= 10_000 ? met(true) : met(false)]),
+    row(['Devices connected and held (asked for)', ...both((r) => `${num(r.connect.ok)} (${num(o.devices)})${r.connect.failed ? `, ${num(r.connect.failed)} failed` : ''}`), '10,000', o.devices < 10_000 ? `n/a (${num(o.devices)} asked)` : met(ledge.connect.ok >= 10_000)]),
     row([`Connect rate, ${o.connectConcurrency} CONNECTs in progress per worker`, ...both((r) => `${num(r.connect.perSecond)} /s (${r.connect.seconds.toFixed(1)} s)`), '', '']),
     row(['Connect time per device p50 / p99 / max (TCP + TLS + CONNACK, under the ramp)', ...both((r) => lat(r.connect.latency)), '', '']),
     row(['Broker RSS before connecting', ...both((r) => mib(r.rssBeforeConnect)), '', '']),

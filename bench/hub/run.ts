@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { setPriority, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { REPO_ROOT, provisionDevices, startLedgeHub, startMosquitto, type BrokerProcess } from './brokers.js'
@@ -70,15 +70,28 @@ async function waitForQuiet(maxSeconds: number): Promise<number> {
 /**
  * Applies `--nice` to every thread of this process (Linux keeps a nice value per thread) and, where the kernel
  * groups processes by session (`sched_autogroup`, under which plain nice only ranks processes within a session),
- * to this session's group. The hub, Mosquitto and the workers, started later, inherit both.
+ * to this session's group. The hub, Mosquitto and the workers, started later, inherit both. Returns a function
+ * that gives the session group its nice value back (it outlives the bench: it is the caller's shell's too).
  */
-function prioritise(o: BenchOptions): void {
-  if (o.nice === undefined) return
+function prioritise(o: BenchOptions): () => void {
+  if (o.nice === undefined) return () => undefined
+  const group = '/proc/self/autogroup'
+  let previous: string | undefined
   try {
     for (const tid of readdirSync('/proc/self/task')) setPriority(Number(tid), o.nice)
-    if (existsSync('/proc/self/autogroup')) writeFileSync('/proc/self/autogroup', String(o.nice))
+    if (existsSync(group)) {
+      previous = /nice (-?\d+)/.exec(readFileSync(group, 'utf8'))?.[1]
+      writeFileSync(group, String(o.nice))
+    }
   } catch (err) {
     log(`warning: cannot set nice ${o.nice}: ${(err as Error).message}`)
+  }
+  return () => {
+    try {
+      if (previous !== undefined) writeFileSync(group, previous)
+    } catch {
+      // The session keeps the bench's nice value; harmless.
+    }
   }
 }
 
@@ -107,7 +120,7 @@ async function main(): Promise<void> {
 
   // The machine should be quiet: the hub, the generator and Mosquitto share its cores.
   const backgroundPercent = await waitForQuiet(o.quietWait)
-  prioritise(o)
+  const deprioritise = prioritise(o)
 
   const work = mkdtempSync(join(tmpdir(), 'ledge-bench-'))
   const brokers: BrokerProcess[] = []
@@ -120,6 +133,7 @@ async function main(): Promise<void> {
     await Promise.all(brokers.map((b) => b.stop(20_000)))
     if (o.keep) log(`kept ${work}`)
     else rmSync(work, { recursive: true, force: true })
+    deprioritise()
   }
   process.once('SIGINT', () => {
     log('interrupted: stopping the children')
