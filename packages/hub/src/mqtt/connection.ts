@@ -41,6 +41,7 @@ export class MqttConnection implements DeviceLink {
   private readonly queuedWhileAuthenticating: Packet[] = []
   private keepAliveMs = 0
   private keepAliveTimer: ReturnType<typeof setTimeout> | undefined
+  private armedMs = 0
   private tokenTimer: ReturnType<typeof setTimeout> | undefined
   private corked = false
   private nextPacketId = 1
@@ -130,6 +131,12 @@ export class MqttConnection implements DeviceLink {
   }
 
   private armKeepAlive(ms: number): void {
+    // Called for every packet: restart the same timer rather than allocate a new one.
+    if (this.keepAliveTimer && this.armedMs === ms) {
+      this.keepAliveTimer.refresh()
+      return
+    }
+    this.armedMs = ms
     if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer)
     this.keepAliveTimer = setTimeout(() => this.close(this.state === 'connected' ? 'keep-alive timeout' : 'no CONNECT in time'), ms)
     this.keepAliveTimer.unref()

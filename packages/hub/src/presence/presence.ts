@@ -7,6 +7,11 @@ import type { ConnectionState } from '@ledge/protocol'
 import type { IdentityRepository, ActivityUpdate } from '@ledge/storage'
 import type { Clock, Logger } from '@ledge/common'
 
+/** Last activity is written to the store at most once a minute per identity (IoT Hub's is approximate too). */
+export const PERSIST_GRANULARITY_MS = 60_000
+/** Rows per write when flushing, so that 10,000 devices do not hold the event loop in one transaction. */
+const FLUSH_CHUNK = 250
+
 export function identityKey(deviceId: string, moduleId?: string | null): string {
   return moduleId ? `${deviceId}/${moduleId}` : deviceId
 }
@@ -25,7 +30,9 @@ export interface PresenceView {
 
 export class Presence {
   private readonly entries = new Map<string, Entry>()
-  private readonly dirty = new Map<string, ActivityUpdate>()
+  private readonly dirty = new Map<string, { deviceId: string; moduleId: string | null; at: number }>()
+  /** When each identity's last activity was last written to the store. */
+  private readonly persisted = new Map<string, number>()
   private flushTimer: ReturnType<typeof setInterval> | undefined
 
   constructor(private readonly d: { identities: IdentityRepository; clock: Clock; log: Logger; flushIntervalMs?: number }) {}
@@ -50,13 +57,18 @@ export class Presence {
     }
   }
 
-  /** Records activity (a message, a twin call); written to the store on the next flush. */
+  /**
+   * Records activity (a message, a twin call). This runs for every message, so it only stores a number; the store
+   * learns of it on a later flush, and only when it moved by {@link PERSIST_GRANULARITY_MS} since it was last written.
+   */
   touch(deviceId: string, moduleId?: string | null): void {
     const key = identityKey(deviceId, moduleId)
     const now = this.d.clock.now()
     const e = this.entries.get(key)
     if (e) e.lastActivity = now
-    this.dirty.set(key, { deviceId, moduleId: moduleId ?? null, lastActivityTime: new Date(now).toISOString() })
+    const d = this.dirty.get(key)
+    if (d) d.at = now
+    else if (now - (this.persisted.get(key) ?? 0) >= PERSIST_GRANULARITY_MS) this.dirty.set(key, { deviceId, moduleId: moduleId ?? null, at: now })
   }
 
   isConnected(deviceId: string, moduleId?: string | null): boolean {
@@ -73,8 +85,10 @@ export class Presence {
   }
 
   forget(deviceId: string, moduleId?: string | null): void {
-    this.entries.delete(identityKey(deviceId, moduleId))
-    this.dirty.delete(identityKey(deviceId, moduleId))
+    const key = identityKey(deviceId, moduleId)
+    this.entries.delete(key)
+    this.dirty.delete(key)
+    this.persisted.delete(key)
   }
 
   connectedCount(): number {
@@ -83,15 +97,22 @@ export class Presence {
     return n
   }
 
+  /** Writes pending last-activity times in chunks, yielding between them so that message handling is not held up. */
   async flush(): Promise<void> {
     if (this.dirty.size === 0) return
-    const batch = [...this.dirty.values()]
+    const batch = [...this.dirty.entries()]
     this.dirty.clear()
-    try {
-      await this.d.identities.recordActivity(batch)
-    } catch (err) {
-      this.d.log.warn({ err, event: 'presence.flush_failed' }, 'could not record last activity; will retry')
-      for (const u of batch) this.dirty.set(identityKey(u.deviceId, u.moduleId), u)
+    for (let i = 0; i < batch.length; i += FLUSH_CHUNK) {
+      const chunk = batch.slice(i, i + FLUSH_CHUNK)
+      const updates: ActivityUpdate[] = chunk.map(([, u]) => ({ deviceId: u.deviceId, moduleId: u.moduleId, lastActivityTime: new Date(u.at).toISOString() }))
+      try {
+        await this.d.identities.recordActivity(updates)
+        for (const [key, u] of chunk) this.persisted.set(key, u.at)
+      } catch (err) {
+        this.d.log.warn({ err, event: 'presence.flush_failed' }, 'could not record last activity; will retry')
+        for (const [key, u] of chunk) if (!this.dirty.has(key)) this.dirty.set(key, u)
+      }
+      if (i + FLUSH_CHUNK < batch.length) await new Promise((r) => setImmediate(r))
     }
   }
 
