@@ -14,22 +14,9 @@ import { routeResolver } from './route-resolver.js'
 import { runTwinQuery } from './run-twin-query.js'
 import { parseTwinQuery } from './twin-query.js'
 import { twinResolver } from './twin-resolver.js'
+import { seededRandom } from '../testing/seeded-random.js'
 
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const random = rng(0x1ed6e)
-const int = (n: number) => Math.floor(random() * n)
-const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!
+const { random, int, pick } = seededRandom(0x1ed6e)
 
 const twinDoc = {
   deviceId: 'd1', moduleId: 'm1', status: 'enabled', tags: { a: 1, b: 'x', c: [1, 'y', null], d: { e: true } },

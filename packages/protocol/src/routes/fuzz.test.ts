@@ -13,23 +13,9 @@ import { RouteParseError } from './errors.js'
 import { matchRoutes } from './match-routes.js'
 import { findInto, parseRoute } from './parse-route.js'
 import type { RoutableMessage, Route, RouteSink } from './route.js'
+import { seededRandom } from '../testing/seeded-random.js'
 
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const random = rng(0x20a7e5)
-const int = (n: number) => Math.floor(random() * n)
-const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!
-const chance = (p: number) => random() < p
+const { random, int, pick, chance } = seededRandom(0x20a7e5)
 
 const messages: RoutableMessage[] = [
   {
