@@ -4,11 +4,7 @@
  */
 import { mkdirSync, writeFileSync, chmodSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
 import type { AddressInfo } from 'node:net'
-import type { IncomingMessage } from 'node:http'
-import type { Duplex } from 'node:stream'
-import { WebSocketServer, createWebSocketStream } from 'ws'
 import type { FastifyInstance } from 'fastify'
 import { systemClock, type Clock, type Logger } from '@ledge/common'
 import { formatServiceConnectionString, HUB_INFO_FILE, validateDeploymentManifest, type HubInfoFile } from '@ledge/protocol'
@@ -26,8 +22,8 @@ import { C2dService } from './c2d/c2d-service.js'
 import { EventStream } from './events/event-stream.js'
 import { Authenticator } from './auth/authenticator.js'
 import { DeviceLinks } from './links/device-links.js'
-import { SessionStore } from './mqtt/session-store.js'
-import { MqttGateway } from './mqtt/gateway.js'
+import { attachMqttWebSocket, ConnectionSet, createMqttTlsServer, listen, SessionStore } from '@ledge/mqtt-server'
+import { MqttConnection } from './mqtt/connection.js'
 import { buildHttpApp } from './http/app.js'
 import { ConfigurationService } from './edge/configuration-service.js'
 
@@ -43,7 +39,7 @@ export interface RunningHub {
   close(): Promise<void>
 }
 
-export const WEBSOCKET_PATH = '/$iothub/websocket'
+export { WEBSOCKET_PATH } from '@ledge/mqtt-server'
 
 export async function startHub(settings: HubSettings, opts: { log: Logger; clock?: Clock; store?: HubStore }): Promise<RunningHub> {
   const log = opts.log
@@ -106,7 +102,8 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
     retention: { retentionMs: settings.retentionHours * 3600_000, maxBytes: settings.retentionMaxBytes, intervalMs: 60_000 },
   })
   const authenticator = new Authenticator({ hostNames: [settings.hostName, ...settings.extraHostNames, ...names.hostNames, ...names.ipAddresses], policies: store.policies, clock })
-  const gateway = new MqttGateway({ registry, twins, methods, c2d, events, authenticator, presence, links, sessions, clock, log: log.child({ component: 'mqtt' }) })
+  const gatewayDeps = { registry, twins, methods, c2d, events, authenticator, presence, links, sessions, clock, log: log.child({ component: 'mqtt' }) }
+  const gateway = new ConnectionSet((stream, remote) => new MqttConnection(stream, gatewayDeps, remote))
 
   presence.start()
   c2d.start()
@@ -115,40 +112,18 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
   const http = await buildHttpApp(
     {
       registry, twins, query, methods, c2d, events, authenticator,
-      health: () => ({ connectedClients: links.size, mqttConnections: gateway.connectionCount, uptimeSeconds: Math.round(process.uptime()) }),
+      health: () => ({ connectedClients: links.size, mqttConnections: gateway.size, uptimeSeconds: Math.round(process.uptime()) }),
     },
     { log, policies: store.policies, configurations, https: { key: certs.serverKeyPem, cert: certs.serverCertPem } },
   )
 
   // MQTT over WebSockets shares the HTTPS listener (the SDK always dials 443).
-  const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false), maxPayload: 512 * 1024 })
-  http.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = (req.url ?? '').split('?')[0]
-    if (path !== WEBSOCKET_PATH) {
-      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n')
-      return
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const stream = createWebSocketStream(ws)
-      gateway.handle(stream, { address: req.socket.remoteAddress ?? '?', transport: 'wss' })
-    })
-  })
-
-  const mqttServer: TlsServer = createTlsServer({ key: certs.serverKeyPem, cert: certs.serverCertPem, minVersion: 'TLSv1.2' }, (socket) => {
-    socket.setNoDelay(true)
-    gateway.handle(socket, { address: socket.remoteAddress ?? '?', transport: 'mqtts' })
-  })
-  mqttServer.on('tlsClientError', (err) => log.debug({ err, event: 'mqtt.tls_failed' }, 'TLS handshake failed'))
+  const closeWebSockets = attachMqttWebSocket(http.server, gateway)
+  const mqttServer = createMqttTlsServer({ key: certs.serverKeyPem, cert: certs.serverCertPem }, gateway, log)
 
   try {
     await http.listen({ host: settings.bind, port: settings.httpsPort })
-    await new Promise<void>((res, rej) => {
-      mqttServer.once('error', rej)
-      mqttServer.listen(settings.mqttPort, settings.bind, () => {
-        mqttServer.off('error', rej)
-        res()
-      })
-    })
+    await listen(mqttServer, settings.mqttPort, settings.bind)
   } catch (err) {
     await http.close().catch(() => undefined)
     await store.close()
@@ -175,7 +150,7 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
         // No new requests; the open SSE streams and keep-alive sockets are closed with it.
         const httpClosed = http.close()
         gateway.closeAll('the hub is shutting down')
-        for (const c of wss.clients) c.terminate()
+        closeWebSockets()
         methods.close()
         c2d.stop()
         await events.drain()

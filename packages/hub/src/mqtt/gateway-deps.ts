@@ -1,4 +1,5 @@
 import type { Clock, Logger } from '@ledge/common'
+import type { SessionStore } from '@ledge/mqtt-server'
 import type { Authenticator } from '../auth/authenticator.js'
 import type { C2dService } from '../c2d/c2d-service.js'
 import type { EventStream } from '../events/event-stream.js'
@@ -7,7 +8,6 @@ import type { MethodService } from '../methods/method-service.js'
 import type { Presence } from '../presence/presence.js'
 import type { RegistryService } from '../registry/registry-service.js'
 import type { TwinService } from '../twins/twin-service.js'
-import type { SessionStore } from './session-store.js'
 
 /** What the MQTT protocol head needs from the rest of the hub. */
 export interface GatewayDeps {

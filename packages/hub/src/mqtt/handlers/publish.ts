@@ -9,7 +9,6 @@ import { errors } from '../../errors.js'
 import type { MqttConnection } from '../connection.js'
 
 export function handlePublish(conn: MqttConnection, packet: IPublishPacket): void {
-  if (packet.qos > 1) return conn.close('QoS 2 is not supported by IoT Hub')
   const id = { deviceId: conn.deviceId, ...(conn.moduleId ? { moduleId: conn.moduleId } : {}) }
   const what = parseInboundTopic(packet.topic, id)
   conn.deps.presence.touch(conn.deviceId, conn.moduleId)
@@ -37,7 +36,7 @@ function acceptTelemetry(conn: MqttConnection, packet: IPublishPacket, body: Buf
   if (sys.expiryTimeUtc && Date.parse(sys.expiryTimeUtc) <= now) {
     // Already expired: acknowledged and dropped, as IoT Hub does.
     conn.log.debug({ event: 'telemetry.expired', messageId: sys.messageId }, 'expired telemetry dropped')
-    if (packet.qos === 1) conn.write({ cmd: 'puback', messageId: packet.messageId! })
+    conn.puback(packet.messageId)
     return
   }
   const systemProperties: SystemProperties = {
@@ -51,7 +50,7 @@ function acceptTelemetry(conn: MqttConnection, packet: IPublishPacket, body: Buf
   conn.deps.events.append({ deviceId: conn.deviceId, moduleId: conn.moduleId, enqueuedTime: now, systemProperties, properties: props, body }).then(
     () => {
       conn.publishFinished()
-      if (packet.qos === 1) conn.write({ cmd: 'puback', messageId: packet.messageId! })
+      conn.puback(packet.messageId)
     },
     (err: unknown) => {
       conn.publishFinished()

@@ -1,13 +1,20 @@
 /**
  * MQTT sessions for clean=false clients. The Azure SDK reconnects on every SAS renewal with clean=false and does not
  * subscribe again (reference: azure-sdk-wire.md §3), so a session's subscriptions must outlive the connection, and
- * the hub itself: persistent sessions are written to the store and read back after a restart.
+ * the server itself: persistent sessions are written to a repository and read back after a restart.
  */
 import type { SubscriptionKind } from '@ledge/protocol'
 import type { Logger } from '@ledge/common'
-import type { SessionRepository } from '@ledge/storage'
 
 const KINDS: ReadonlySet<string> = new Set<SubscriptionKind>(['c2d', 'inputs', 'twinResponses', 'twinDesired', 'methods'])
+
+/** Where persistent sessions live (the hub's SQLite store, the edge hub's state file). */
+export interface SessionRepository {
+  get(clientId: string): Promise<string[] | undefined>
+  put(clientId: string, subscriptions: string[]): Promise<void>
+  delete(clientId: string): Promise<unknown>
+  deleteForDevice(deviceId: string): Promise<unknown>
+}
 
 export interface Session {
   readonly clientId: string
