@@ -4,6 +4,7 @@
  * (`[edge_ca] cert`/`pk`, never renewed here). It issues the modules' server and identity certificates; the trust
  * bundle modules get is the edge CA plus `trust_bundle_cert`.
  */
+import { isIP } from 'node:net'
 import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -82,9 +83,11 @@ export class EdgeCa {
 
   async issueServerCertificate(moduleId: string, commonName: string, expiration?: string): Promise<CertificateResponse> {
     const label = moduleIdDnsLabel(moduleId)
-    const names = [commonName, ...(label ? [label] : [])]
+    // An edge device named by its address (a lab, a test on 127.0.0.x) needs an IP SAN: clients check it.
+    const ip = isIP(commonName) !== 0
+    const names = [...(ip ? [] : [commonName]), ...(label ? [label] : [])]
     try {
-      const issued = await issueServerCertificate(this.ca, { commonName, dnsNames: names, ipAddresses: [], validityDays: this.validityDays(expiration) })
+      const issued = await issueServerCertificate(this.ca, { commonName, dnsNames: names, ipAddresses: ip ? [commonName] : [], validityDays: this.validityDays(expiration) })
       return this.response(issued.chain, issued.privateKey)
     } catch (err) {
       if ((err as { kind?: string }).kind === 'invalid') throw errors.badRequest((err as Error).message)

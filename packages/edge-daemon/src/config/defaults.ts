@@ -26,3 +26,14 @@ export function defaultAgentSettings(root = LEDGE_ROOT): { command: string; args
   const tsx = import.meta.resolve('tsx')
   return { command: process.execPath, args: ['--import', tsx, join(root, 'packages/edge-agent/src/main.ts')] }
 }
+
+/**
+ * The edge hub Ledge runs for the `edgeHub` system module when its process settings give no command (a manifest
+ * written for Azure names the `mcr.microsoft.com/azureiotedge-hub` image instead): Node running Ledge's edge hub.
+ */
+export function defaultEdgeHubSettings(root = LEDGE_ROOT): { command: string; args: string[] } {
+  const bin = join(root, 'packages/edge-hub/bin/edge-hub.js')
+  if (existsSync(bin)) return { command: process.execPath, args: [bin] }
+  const tsx = import.meta.resolve('tsx')
+  return { command: process.execPath, args: ['--import', tsx, join(root, 'packages/edge-hub/src/main.ts')] }
+}

@@ -12,6 +12,7 @@ import type { IdentityManager } from '../identity/identity-manager.js'
 import type { WorkloadSockets } from '../workload/sockets.js'
 import { moduleEnv, type EnvContext, type ModuleRole } from './env.js'
 import { EDGE_HUB_MODULE_NAME, MODULE_NAME, moduleIdOf } from './names.js'
+import { defaultEdgeHubSettings } from '../config/defaults.js'
 
 /** Labels the daemon keeps with each module. */
 export const LABELS = {
@@ -96,7 +97,7 @@ export class ModuleService {
     const config: ModuleConfig = {
       name: spec.name,
       type: spec.type,
-      settings: spec.config.settings,
+      settings: withBuiltInEdgeHub(role, spec.type, spec.config.settings),
       env: moduleEnv(this.d.env, { moduleId, generationId: creds.generationId, workloadSocket: socket, role }, specEnv),
       ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}),
       labels: {
@@ -206,4 +207,10 @@ export class ModuleService {
 export function graceMsOf(s: ModuleState): number {
   const g = s.config.settings.stopGraceSeconds
   return typeof g === 'number' && g >= 0 ? g * 1000 : 10_000
+}
+
+/** The `edgeHub` system module as a process with no command of its own runs Ledge's edge hub (see defaults.ts). */
+function withBuiltInEdgeHub(role: ModuleRole, type: string, settings: Record<string, unknown>): Record<string, unknown> {
+  if (role !== 'edgeHub' || type !== 'process' || typeof settings.command === 'string') return settings
+  return { ...settings, ...defaultEdgeHubSettings() }
 }
