@@ -2,7 +2,7 @@
 // Installs the workspace's npm packages when they are missing or older than package-lock.json, so that
 // `npm start` and `npm test` work straight from a fresh clone.
 import { execSync } from 'node:child_process'
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 
@@ -14,3 +14,17 @@ if (stale) {
   console.error('ledge: installing npm packages (first run: better-sqlite3 compiles from source, about 2 minutes)…')
   execSync(existsSync(lock) ? 'npm ci' : 'npm install', { cwd: root, stdio: 'inherit' })
 }
+
+// The web dashboard the hub serves under /dashboard/: built on a fresh machine, and again when its sources change.
+const dash = join(root, 'packages', 'dashboard')
+const dashIndex = join(dash, 'dist', 'index.html')
+const newest = (dir) => readdirSync(dir, { withFileTypes: true })
+  .reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0)
+if (existsSync(join(dash, 'src')) && (!existsSync(dashIndex) || statSync(dashIndex).mtimeMs < newest(join(dash, 'src')))) {
+  console.error('ledge: building the web dashboard (packages/dashboard/dist)…')
+  execSync('npm run build -w @ledge/dashboard', { cwd: root, stdio: 'inherit' })
+}
+
+// Sample camera frames for the crowd-analytics modules and demo: face-api's demo photos and, for frames without
+// people, images from a Debian package (see modules/camera/scripts/prepare-samples.mjs). Idempotent.
+execSync(`node ${JSON.stringify(join(root, 'modules', 'camera', 'scripts', 'prepare-samples.mjs'))}`, { cwd: root, stdio: 'inherit' })

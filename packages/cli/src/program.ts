@@ -16,6 +16,7 @@ import { c2dCommand } from './commands/c2d.js'
 import { addQueryCommand } from './commands/query.js'
 import { addMonitorEventsCommand } from './commands/monitor-events.js'
 import { connectionStringCommand } from './commands/connection-string.js'
+import { dashboardTokenCommand } from './commands/dashboard-token.js'
 import { hubEdgeCommand } from './commands/hub-edge.js'
 import { addEdgeStartCommand } from './commands/edge-start.js'
 import { edgeConfigCommand } from './commands/edge-config.js'
@@ -50,6 +51,7 @@ export function buildProgram(io: CliIo): Command {
   addQueryCommand(hub, io)
   addMonitorEventsCommand(hub, io)
   hub.addCommand(connectionStringCommand(io))
+  hub.addCommand(dashboardTokenCommand(io))
   hub.addCommand(hubEdgeCommand(io))
   const edge = program.command('edge').description('the edge daemon on this device: run it, write and apply its config')
   addEdgeStartCommand(edge, io)

@@ -71,7 +71,7 @@ test('without a daemon: one line naming the socket; bad -H and flags are usage e
     await writeFile(file, '[provisioning]\nsource = "manual"\nconnection_string = "HostName=x;DeviceId=y"\n[ledge]\nhome_dir = 5\n')
     const check = await runInProcess(['check', '-o', 'json', '--config', file])
     assert.equal(check.code, 1)
-    assert.equal(check.stderr, 'error: 2 of 9 checks failed\n')
+    assert.equal(check.stderr, 'error: 2 of 10 checks failed\n')
     const checks = (JSON.parse(check.stdout) as { checks: { id: string; result: string; details: string[] }[] }).checks
     const config = checks.find((c) => c.id === 'config-file')!
     assert.equal(config.result, 'error')

@@ -19,7 +19,7 @@ export const errors = {
   moduleExists: (name: string) => make('ERR_MODULE_EXISTS', 'conflict', `module '${name}' already exists`),
   runtimeUnsupported: (type: string, available: readonly string[]) =>
     make('ERR_EDGE_RUNTIME_UNSUPPORTED', 'invalid',
-      `module type '${type}' cannot run here: the ${type === 'docker' ? 'Docker runtime is not written yet' : `'${type}' runtime does not exist`}; available: ${available.join(', ')}`),
+      `module type '${type}' cannot run here: the ${type === 'docker' ? 'Docker runtime is not enabled (add a [moby_runtime] table to config.toml)' : `'${type}' runtime does not exist`}; available: ${available.join(', ')}`),
   tooManyRequests: (limit: number) => make('ERR_EDGE_TOO_MANY_REQUESTS', 'throttled', `more than ${limit} concurrent requests on this socket`),
   hubRequest: (what: string, status: number, body: string) =>
     make('ERR_EDGE_HUB_REQUEST', status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : status === 404 ? 'not_found'

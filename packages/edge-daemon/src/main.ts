@@ -1,5 +1,6 @@
 /**
- * The daemon process (`ledge edge start`): config → logger → the process runtime → {@link startDaemon}, a pid file,
+ * The daemon process (`ledge edge start`): config → logger → the runtimes (process; docker with `[moby_runtime]`) →
+ * {@link startDaemon}, a pid file,
  * SIGHUP to re-read the config (the daemon restarts its parts; modules keep running; the watchdog recreates the agent
  * if its settings changed), and SIGINT/SIGTERM to stop every module with its grace period and close the sockets.
  */
@@ -20,6 +21,33 @@ export async function createProcessRuntime(config: DaemonConfig, log: Logger): P
   return ProcessModuleRuntime.open({ stateDir, modulesDir: config.ledge.modulesDir, log: log.child({ component: 'runtime-process' }) })
 }
 
+/**
+ * The Docker runtime adapter (`@ledge/runtime-docker`), when the config has `[moby_runtime]` or a docker agent:
+ * module images run as containers of the engine at `[moby_runtime] uri`, on its `network`. Refuses to start (with
+ * ERR_RUNTIME_UNAVAILABLE) when the engine does not answer: modules of type docker could not run.
+ */
+export async function createDockerRuntime(config: DaemonConfig, log: Logger): Promise<ModuleRuntime> {
+  const { DockerModuleRuntime } = await import('@ledge/runtime-docker')
+  const stateDir = join(config.ledge.homeDir, 'runtime-docker')
+  await ensureDir(stateDir, 0o700)
+  return DockerModuleRuntime.open({
+    uri: config.moby.uri, network: config.moby.network, hostname: config.hostname, stateDir,
+    imageGc: { minAgeMs: 7 * 24 * 3600_000, intervalMs: 24 * 3600_000 }, log: log.child({ component: 'runtime-docker' }),
+  })
+}
+
+/** The runtimes the config asks for: always the process runtime, and the Docker one when `moby.enabled`. */
+export async function createRuntimes(config: DaemonConfig, log: Logger): Promise<ModuleRuntime[]> {
+  const process = await createProcessRuntime(config, log)
+  if (!config.moby.enabled) return [process]
+  try {
+    return [process, await createDockerRuntime(config, log)]
+  } catch (err) {
+    await process.close().catch(() => undefined)
+    throw err
+  }
+}
+
 export interface DaemonProcessOptions {
   onStarted?: (d: RunningDaemon) => void
   /** Tests: a runtime instead of the process runtime. */
@@ -31,14 +59,15 @@ export async function runDaemonProcess(configFile: string, o: DaemonProcessOptio
   let { config, warnings } = loadConfigFile(configFile)
   const log = o.log ?? createLogger({ name: 'ledge-edge', level: config.ledge.logLevel })
   for (const w of warnings) log.warn({ event: 'config.warning', file: config.file }, w)
-  const runtime = o.runtime ?? (await createProcessRuntime(config, log))
+  const runtimes = o.runtime ? [o.runtime] : await createRuntimes(config, log)
+  const closeRuntimes = () => Promise.all(runtimes.map((r) => r.close()))
   await ensureDir(config.ledge.homeDir, 0o755)
   await writePidFile(config.ledge.homeDir)
   let daemon: RunningDaemon
   try {
-    daemon = await startDaemon(config, { log, runtimes: [runtime] })
+    daemon = await startDaemon(config, { log, runtimes })
   } catch (err) {
-    await runtime.close().catch(() => undefined)
+    await closeRuntimes().catch(() => undefined)
     await removePidFile(config.ledge.homeDir)
     throw err
   }
@@ -62,7 +91,7 @@ export async function runDaemonProcess(configFile: string, o: DaemonProcessOptio
     log.info({ event: 'config.reload' }, 'configuration changed: restarting the daemon (modules keep running)')
     await daemon.close({ stopModules: false })
     config = next
-    daemon = await startDaemon(config, { log, runtimes: [runtime] })
+    daemon = await startDaemon(config, { log, runtimes })
     o.onStarted?.(daemon)
   }
   const onHup = (): void => {
@@ -75,7 +104,7 @@ export async function runDaemonProcess(configFile: string, o: DaemonProcessOptio
       log.info({ event: 'daemon.signal', signal }, `received ${signal}: stopping modules and the daemon`)
       void chain
         .then(() => daemon.close({ stopModules: true }))
-        .then(() => runtime.close())
+        .then(closeRuntimes)
         .catch((err: unknown) => log.error({ err, event: 'daemon.stop_failed' }, 'the daemon did not stop cleanly'))
         .finally(() => removePidFile(config.ledge.homeDir).finally(resolve))
     }

@@ -128,7 +128,7 @@ test('the edge daemon against a real hub', async (t) => {
     assert.equal((await unixRequest(agentSock, 'POST', `/modules?${V}`, spec)).status, 409)
     const docker = await unixRequest(agentSock, 'POST', `/modules?${V}`, { name: 'd', type: 'docker', config: { settings: { image: 'x' } } })
     assert.equal(docker.status, 400)
-    assert.match(docker.json.message, /Docker runtime is not written yet/)
+    assert.match(docker.json.message, /Docker runtime is not enabled \(add a \[moby_runtime\] table/)
     assert.equal((await unixRequest(agentSock, 'POST', `/modules?${V}`, { name: 'bad name' })).status, 400)
     assert.equal((await unixRequest(pub, 'GET', '/modules')).status, 400, 'api-version is required')
     assert.equal((await unixRequest(pub, 'GET', `/modules?api-version=2019-01-30`)).status, 200, 'older versions are accepted')

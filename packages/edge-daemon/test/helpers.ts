@@ -1,25 +1,8 @@
 /** Helpers for the daemon's integration tests. */
 import { request } from 'node:http'
-import { createServiceSasToken, parseServiceConnectionString } from '@ledge/protocol'
-import type { TestHub } from '@ledge/testkit'
+import { rest, type TestHub } from '@ledge/testkit'
 
-/** Calls the hub's REST API as iothubowner. */
-export async function rest(th: Pick<TestHub, 'url' | 'serviceConnectionString'>, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const cs = parseServiceConnectionString(th.serviceConnectionString)
-  const token = createServiceSasToken({ hostName: cs.hostName, policyName: cs.sharedAccessKeyName, keyBase64: cs.sharedAccessKey, expiresAt: Date.now() / 1000 + 3600 })
-  const sep = path.includes('?') ? '&' : '?'
-  const init: RequestInit = { method, headers: { authorization: token, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) } }
-  if (body !== undefined) init.body = JSON.stringify(body)
-  const res = await fetch(`${th.url}${path}${sep}api-version=2021-04-12`, init)
-  const text = await res.text()
-  let parsed: unknown = text
-  try {
-    parsed = text ? JSON.parse(text) : undefined
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, body: parsed }
-}
+export { rest } from '@ledge/testkit'
 
 /** Creates an edge device and returns its primary key. */
 export async function createEdgeDevice(th: TestHub, deviceId: string): Promise<string> {

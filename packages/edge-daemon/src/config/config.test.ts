@@ -38,7 +38,7 @@ test('a minimal manual config gets the defaults', () => {
   assert.equal(config.ledge.hubHttpsPort, 443)
   assert.equal(config.ledge.upstreamGateway, undefined)
   assert.equal(config.ledge.watchdogIntervalMs, 60_000)
-  assert.deepEqual(config.moby, { uri: 'unix:///var/run/docker.sock', network: 'azure-iot-edge' })
+  assert.deepEqual(config.moby, { uri: 'unix:///var/run/docker.sock', network: 'azure-iot-edge', enabled: false })
 })
 
 test('host name, device id and key; file URIs and relative paths; ledge settings', () => {
@@ -88,6 +88,14 @@ test('the upstream gateway: parent, then ledge.gateway_hostname, then the connec
   assert.equal(withGw('parent_hostname = "parent"'), 'parent')
   assert.equal(withGw('[ledge]\ngateway_hostname = "gw:1234"'), 'gw:1234')
   assert.equal(withGw('', `${CS};GatewayHostName=localhost:8884`), 'localhost:8884')
+})
+
+test('[moby_runtime] turns the Docker runtime on; a docker agent takes its settings as they are', () => {
+  const withTable = parseConfig(`${MANUAL}[moby_runtime]\nuri = "unix:///run/docker.sock"\nnetwork = "edge-net"\n`, '/etc/ledge/config.toml').config
+  assert.deepEqual(withTable.moby, { uri: 'unix:///run/docker.sock', network: 'edge-net', enabled: true })
+  const docker = parseConfig(`${MANUAL}[agent]\ntype = "docker"\n[agent.config]\nimage = "ledge/agent:1"\ncreateOptions = { HostConfig = { Init = true } }\n`, '/etc/ledge/config.toml').config
+  assert.equal(docker.moby.enabled, true)
+  assert.deepEqual(JSON.parse(JSON.stringify(docker.agent.settings)), { image: 'ledge/agent:1', createOptions: { HostConfig: { Init: true } } })
 })
 
 test('unknown top-level keys are warnings; Azure keys Ledge ignores are not', () => {
@@ -140,7 +148,8 @@ const cases: [string, string, string][] = [
   ['device_id_pk value not base64', '[provisioning]\nsource = "manual"\niothub_hostname = "h"\ndevice_id = "d"\n[provisioning.authentication]\nmethod = "sas"\ndevice_id_pk = { value = "not a key!" }', 'provisioning.authentication.device_id_pk.value: is not a base64 key'],
   ['agent.name', `${MANUAL}[agent]\nname = "$edgeAgent"`, 'agent.name: must be a module name'],
   ['agent unknown key', `${MANUAL}[agent]\nimage = "x"`, 'agent: Unrecognized key'],
-  ['agent.type docker', `${MANUAL}[agent]\ntype = "docker"`, 'agent.type: "docker" is not supported yet'],
+  ['agent.type docker without image', `${MANUAL}[agent]\ntype = "docker"`, 'agent.config.image: missing'],
+  ['agent.config.createOptions', `${MANUAL}[agent]\ntype = "docker"\n[agent.config]\nimage = "a:1"\ncreateOptions = 5`, 'agent.config.createOptions: must be a table or a string'],
   ['agent.type other', `${MANUAL}[agent]\ntype = "k8s"`, 'agent.type: "k8s" is not a module type'],
   ['agent.imagePullPolicy', `${MANUAL}[agent]\nimagePullPolicy = "always"`, 'agent.imagePullPolicy: '],
   ['agent.config.command', `${MANUAL}[agent.config]\ncommand = ""`, 'agent.config.command: must be a non-empty string'],

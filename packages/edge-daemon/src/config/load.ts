@@ -45,7 +45,8 @@ export interface DaemonConfig {
     /** Renewal of a generated edge CA (a user-supplied one is the user's to renew). */
     autoRenew: { rotateKey: boolean; thresholdPercent: number; retryPercent: number }
   }
-  moby: { uri: string; network: string }
+  /** `enabled`: the file has a `[moby_runtime]` table or `[agent] type = "docker"`: the daemon runs the Docker runtime. */
+  moby: { uri: string; network: string; enabled: boolean }
   ledge: {
     homeDir: string
     workloadSocketDir: string
@@ -102,7 +103,7 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   problems.push(...crossFieldProblems(raw, connectionStringProblem))
   if (problems.length > 0 || !r.success) throw new ConfigError(abs, [...new Set(problems)])
   const warnings = Object.keys(raw).filter((k) => !KNOWN_TOP_LEVEL.has(k)).map((k) => `${k}: unknown key, ignored`)
-  return { config: resolveConfig(r.data, abs), warnings }
+  return { config: resolveConfig(r.data, abs, raw.moby_runtime !== undefined), warnings }
 }
 
 export function loadConfigFile(file: string): LoadedConfig {
@@ -136,7 +137,7 @@ function percentOf(s: string): number {
   return Number(s.slice(0, -1))
 }
 
-function resolveConfig(c: ConfigFile, file: string): DaemonConfig {
+function resolveConfig(c: ConfigFile, file: string, mobyConfigured: boolean): DaemonConfig {
   const base = dirname(file)
   const path = (ref: string | undefined): string | undefined => (ref === undefined ? undefined : resolveFileRef(ref, base))
   const l = c.ledge
@@ -147,7 +148,7 @@ function resolveConfig(c: ConfigFile, file: string): DaemonConfig {
     ?? l.gateway_hostname
     ?? provisioning.gatewayHostName
     ?? (l.mqtt_port !== undefined ? `${provisioning.iothubHostname}:${l.mqtt_port}` : undefined)
-  const settings = c.agent.config.command !== undefined ? c.agent.config : { ...defaultAgentSettings(), ...c.agent.config }
+  const settings = c.agent.type === 'docker' || c.agent.config.command !== undefined ? c.agent.config : { ...defaultAgentSettings(), ...c.agent.config }
   const renew = c.edge_ca.auto_renew ?? { rotate_key: true, threshold: '80%', retry: '4%' }
   const config: DaemonConfig = {
     file,
@@ -165,7 +166,7 @@ function resolveConfig(c: ConfigFile, file: string): DaemonConfig {
       expiryDays: c.edge_ca.auto_generated_edge_ca_expiry_days,
       autoRenew: { rotateKey: renew.rotate_key, thresholdPercent: percentOf(renew.threshold), retryPercent: percentOf(renew.retry) },
     },
-    moby: { uri: c.moby_runtime.uri, network: c.moby_runtime.network },
+    moby: { uri: c.moby_runtime.uri, network: c.moby_runtime.network, enabled: mobyConfigured || c.agent.type === 'docker' },
     ledge: {
       homeDir,
       workloadSocketDir: path(l.workload_socket_dir) ?? join(homeDir, 'mnt'),

@@ -56,6 +56,7 @@ const edgeCa = z.looseObject({
     .optional(),
 })
 
+/** The Docker runtime is used when the file has a `[moby_runtime]` table, or the agent is of type "docker". */
 const mobyRuntime = z.looseObject({
   uri: z.string().default('unix:///var/run/docker.sock'),
   network: z.string().default('azure-iot-edge'),
@@ -179,9 +180,15 @@ export function isBase64Key(s: string): boolean {
 function agentProblems(a: Raw): string[] {
   const problems: string[] = []
   const type = a.type ?? 'process'
-  if (type === 'docker') problems.push('agent.type: "docker" is not supported yet: the Docker runtime is not written; use type = "process"')
-  else if (type !== 'process') problems.push(`agent.type: "${String(type)}" is not a module type; use "process"`)
+  if (type !== 'process' && type !== 'docker') problems.push(`agent.type: "${String(type)}" is not a module type; use "process" or "docker"`)
   const c = a.config
+  if (type === 'docker') {
+    const image = isObj(c) ? c.image : undefined
+    if (typeof image !== 'string' || image.trim() === '') problems.push('agent.config.image: missing: type = "docker" needs the agent image (image = "…")')
+    if (isObj(c) && c.createOptions !== undefined && typeof c.createOptions !== 'string' && !isObj(c.createOptions)) {
+      problems.push('agent.config.createOptions: must be a table or a string of Docker create options (JSON)')
+    }
+  }
   if (type === 'process' && isObj(c)) {
     if (c.command !== undefined && (typeof c.command !== 'string' || c.command === '')) problems.push('agent.config.command: must be a non-empty string')
     if (c.args !== undefined && (!Array.isArray(c.args) || c.args.some((x) => typeof x !== 'string'))) problems.push('agent.config.args: must be an array of strings')

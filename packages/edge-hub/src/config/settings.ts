@@ -29,6 +29,7 @@ const schema = z.object({
   LEDGE_EDGEHUB_STORE_FULL_POLICY: z.enum(['backpressure', 'drop-oldest']).default('backpressure'),
   LEDGE_EDGEHUB_STORE_DURABILITY: z.enum(['fsync', 'os']).default('fsync'),
   LEDGE_EDGEHUB_HUB_CA_CERT: z.string().optional(),
+  LEDGE_EDGEHUB_HUB_API_HOST: z.string().optional(),
   RuntimeLogLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 
@@ -50,6 +51,8 @@ export interface EdgeHubProcessSettings {
   metricsBind: string
   store: { engine: 'log' | 'sqlite'; maxBytes: number; fullPolicy: 'backpressure' | 'drop-oldest'; durability: 'fsync' | 'os' }
   hubCaCertFile: string | undefined
+  /** `host[:port]` of the hub's REST API (the device scope) when it is not the hub host name on 443. */
+  hubApiHost: string | undefined
   logLevel: string
 }
 
@@ -77,6 +80,7 @@ export function readSettings(env: Record<string, string | undefined>): EdgeHubPr
     metricsBind: e.LEDGE_EDGEHUB_METRICS_BIND,
     store: { engine: e.LEDGE_EDGEHUB_STORE_ENGINE, maxBytes: e.LEDGE_EDGEHUB_STORE_MAX_BYTES, fullPolicy: e.LEDGE_EDGEHUB_STORE_FULL_POLICY, durability: e.LEDGE_EDGEHUB_STORE_DURABILITY },
     hubCaCertFile: e.LEDGE_EDGEHUB_HUB_CA_CERT,
+    hubApiHost: e.LEDGE_EDGEHUB_HUB_API_HOST || undefined,
     logLevel: e.RuntimeLogLevel,
   }
 }

@@ -8,6 +8,8 @@ import type { Clock } from '@ledge/common'
 import type { IdentityRecord, PolicyRepository, PolicyRight, SharedAccessPolicy } from '@ledge/storage'
 import { errors } from '../errors.js'
 
+const EDGE_HUB_MODULE_ID = '$edgeHub'
+
 export type AuthResult<T> = { ok: true; value: T } | { ok: false; reason: string }
 
 function stripPort(host: string): string {
@@ -88,6 +90,27 @@ export class Authenticator {
     if (!result.ok) throw errors.unauthorized(result.reason)
     if (record.status !== 'enabled') throw errors.unauthorized(`device '${deviceId}' is disabled`)
     if (!record.capabilities.iotEdge) throw errors.forbidden(`device '${deviceId}' is not an IoT Edge device: only edge devices manage their own module identities`)
+  }
+
+  /**
+   * For the edge hub's device-scope routes: a token of the module `{deviceId}/$edgeHub` signed with that module's key
+   * (what the edge hub holds, through the workload API), of an enabled device; or else a service token with `right`.
+   * Throws 401/403 errors; says which kind of caller it was.
+   */
+  async authenticateEdgeHubOrService(header: string | undefined, deviceId: string, right: PolicyRight, lookup: (moduleId: string | null) => Promise<IdentityRecord | undefined>): Promise<'edgeHub' | 'service'> {
+    const parsed = header ? this.parse(header) : undefined
+    if (!parsed?.ok || parsed.value.skn) {
+      await this.authenticateService(header, right)
+      return 'service'
+    }
+    const edgeHub = await lookup(EDGE_HUB_MODULE_ID)
+    if (!edgeHub) throw errors.unauthorized(`module '${deviceId}/${EDGE_HUB_MODULE_ID}' does not exist: only the edge hub of an IoT Edge device (or a service token) may read a device scope`)
+    const result = await this.authenticateIdentity(header, edgeHub)
+    if (!result.ok) throw errors.unauthorized(result.reason)
+    const device = await lookup(null)
+    if (!device) throw errors.unauthorized(`device '${deviceId}' does not exist`)
+    if (device.status !== 'enabled') throw errors.unauthorized(`device '${deviceId}' is disabled`)
+    return 'edgeHub'
   }
 
   /** Verifies a service token (`Authorization` header) and that its policy holds `right`; throws 401/403 errors. */

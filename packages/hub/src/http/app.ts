@@ -16,6 +16,8 @@ import { eventRoutes } from './routes/events.js'
 import { healthRoutes } from './routes/health.js'
 import { policyRoutes } from './routes/policies.js'
 import { configurationRoutes } from './routes/configurations.js'
+import { dashboardRoutes } from './routes/dashboard.js'
+import { deviceScopeRoutes } from './routes/device-scope.js'
 import type { ConfigurationService } from '../edge/configuration-service.js'
 import type { PolicyRepository } from '@ledge/storage'
 
@@ -42,12 +44,14 @@ export async function buildHttpApp(deps: HttpDeps, opts: { log: Logger; policies
   })
   deviceRoutes(app, deps)
   moduleRoutes(app, deps)
+  deviceScopeRoutes(app, deps)
   twinRoutes(app, deps)
   methodRoutes(app, deps)
   eventRoutes(app, deps)
   healthRoutes(app, deps)
   policyRoutes(app, deps, opts.policies)
   configurationRoutes(app, deps, opts.configurations)
+  dashboardRoutes(app)
   await app.register(async (scope) => c2dRoutes(scope, deps))
   return app
 }

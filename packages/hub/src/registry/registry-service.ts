@@ -7,12 +7,13 @@ import {
   type AuthenticationMechanism, type Device, type Module,
 } from '@ledge/protocol'
 import { isAppError, type Clock, type Logger } from '@ledge/common'
-import type { IdentityRecord, IdentityRepository, TwinState } from '@ledge/storage'
+import type { IdentityKey, IdentityRecord, IdentityRepository, TwinState } from '@ledge/storage'
 import { errors } from '../errors.js'
 import type { Presence } from '../presence/presence.js'
 import { generateGenerationId, generateKey, identityEtag, isValidKey, nextIdentityEtag, twinEtag } from './keys.js'
 import type { DeviceInput, ModuleInput } from './identity-input.js'
 import { toDevice, toModule } from './to-wire.js'
+import { findInDeviceScope, readDeviceScopePage } from './device-scope.js'
 
 const SCOPE_PATTERN = /^ms-azure-iot-edge:\/\/(.+)-(\d+)$/
 
@@ -258,6 +259,38 @@ export class RegistryService {
     await this.d.identities.delete(deviceId, moduleId)
     this.d.events.identityRevoked(deviceId, moduleId)
     await this.d.events.identityDeleted(deviceId, moduleId)
+  }
+
+  /** The edge device `deviceId`, or DeviceNotFound / NotFound (not an edge device: it has no device scope). */
+  async getEdgeRecord(deviceId: string): Promise<IdentityRecord> {
+    const edge = await this.d.identities.get(deviceId)
+    if (!edge) throw errors.deviceNotFound(deviceId)
+    if (!edge.capabilities.iotEdge || !edge.deviceScope) throw errors.notFound(`device '${deviceId}' is not an IoT Edge device: it has no device scope`)
+    return edge
+  }
+
+  /** One page of an edge device's device scope (registry/device-scope.ts), in IoT Hub's wire shapes. */
+  async deviceScopePage(edgeDeviceId: string, after: IdentityKey | undefined, limit: number): Promise<{ devices: Device[]; modules: Module[]; next?: IdentityKey }> {
+    const edge = await this.getEdgeRecord(edgeDeviceId)
+    const page = await readDeviceScopePage(this.d.identities, edge, after, limit)
+    return { ...this.scopeWire(page.records), ...(page.next ? { next: page.next } : {}) }
+  }
+
+  /** One identity of an edge device's scope; empty lists when it does not exist or is out of scope. */
+  async deviceScopeIdentity(edgeDeviceId: string, deviceId: string, moduleId?: string | null): Promise<{ devices: Device[]; modules: Module[] }> {
+    const edge = await this.getEdgeRecord(edgeDeviceId)
+    const r = await findInDeviceScope(this.d.identities, edge, deviceId, moduleId)
+    return this.scopeWire(r ? [r] : [])
+  }
+
+  private scopeWire(records: readonly IdentityRecord[]): { devices: Device[]; modules: Module[] } {
+    const devices: Device[] = []
+    const modules: Module[] = []
+    for (const r of records) {
+      if (r.moduleId) modules.push(toModule(r, this.d.presence))
+      else devices.push(toDevice(r, this.d.presence))
+    }
+    return { devices, modules }
   }
 
   async statistics(): Promise<{ totalDeviceCount: number; enabledDeviceCount: number; disabledDeviceCount: number }> {

@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, stat, statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { LoadedConfig } from '@ledge/edge-daemon'
 import { API_VERSION, createIdentitySasToken, type ModuleDetails, type ModuleList, type SystemInfo } from '@ledge/protocol'
+import { containerEngineOutcome } from './container-engine.js'
 import { describeNetError, httpsProbe, parseEndpoint, tlsProbe, type HttpsProbeResult } from './probes.js'
 import { describeModule } from './time.js'
 import type { DeviceTarget } from './target.js'
@@ -274,6 +275,12 @@ async function daemonCheck(env: CheckEnv): Promise<Outcome> {
   return ok(`${uri}: edge daemon ${info.version} on ${info.osType}/${info.architecture}`)
 }
 
+async function containerEngineCheck(env: CheckEnv): Promise<Outcome> {
+  const loaded = await env.loaded()
+  if (!loaded) return skipped(CONFIG_INVALID)
+  return containerEngineOutcome(loaded.config.moby)
+}
+
 async function modulesCheck(env: CheckEnv): Promise<Outcome> {
   const r = await env.systemInfo()
   if (!r.ok) return skipped('the edge daemon cannot be reached')
@@ -353,6 +360,7 @@ export const CHECKS: readonly CheckDef[] = [
   { id: 'trust-bundle', group: 'Configuration checks', description: 'trust bundle certificates are valid', run: trustBundleCheck },
   { id: 'storage', group: 'Configuration checks', description: 'home folder is writable and has free disk space', run: storageCheck },
   { id: 'management-socket', group: 'Runtime checks', description: 'edge daemon answers on its management socket', run: daemonCheck },
+  { id: 'container-engine', group: 'Runtime checks', description: 'container engine is reachable (when the Docker runtime is on)', run: containerEngineCheck },
   { id: 'modules', group: 'Runtime checks', description: 'modules are running', run: modulesCheck },
   { id: 'host-time', group: 'Connectivity checks', description: "host clock is close to the hub's", run: hostTimeCheck },
   { id: 'hub-https', group: 'Connectivity checks', description: "hub is reachable over HTTPS with TLS and accepts the device's key", run: hubHttpsCheck },

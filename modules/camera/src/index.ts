@@ -1,0 +1,8 @@
+export { runCamera, type CameraAppOptions, type CameraEndpoint } from './camera-app.js'
+export { Capture, type CaptureStats } from './capture.js'
+export { frameMessage, frameProperties, FRAME_CONTENT_TYPE, FRAMES_OUTPUT, type CapturedFrame } from './frame-message.js'
+export { runLeafCamera, type LeafCameraOptions } from './leaf.js'
+export { cameraSettingsSchema, parseCameraSettings, type CameraSettings, type CameraSettingsInput } from './settings.js'
+export { CAMERA_PACKAGE_DIR, DEFAULT_SOURCE, SAMPLES_DIR } from './source-path.js'
+export { openSource } from './sources/open-source.js'
+export type { EncodedFrame, FrameSource } from './sources/frame-source.js'

@@ -1,0 +1,47 @@
+/**
+ * The camera module's composition root, as an Azure IoT Edge module is written: the unmodified azure-iot-device
+ * `ModuleClient.fromEnvironment(Mqtt)` (the IOTEDGE_* variables the edge runtime sets, or EdgeHubConnectionString),
+ * frames on output `frames`. SIGTERM/SIGINT stop it cleanly.
+ *
+ * Environment: LEDGE_LOG_LEVEL (info), CAMERA_REPORT_INTERVAL_MS (10000).
+ */
+import { createRequire } from 'node:module'
+import { createLogger } from '@ledge/common'
+import { runCamera } from './camera-app.js'
+import { FRAMES_OUTPUT, frameMessage } from './frame-message.js'
+import type { TwinLike } from './twin-like.js'
+
+const require = createRequire(import.meta.url)
+const { ModuleClient, Message } = require('azure-iot-device') as typeof import('azure-iot-device')
+const { Mqtt } = require('azure-iot-device-mqtt') as typeof import('azure-iot-device-mqtt')
+
+const log = createLogger({ name: 'camera' })
+const client = await ModuleClient.fromEnvironment(Mqtt)
+client.on('error', (err: Error) => log.error({ event: 'client.error', err: err.message }, 'module client error'))
+await client.open()
+const identity = process.env.IOTEDGE_MODULEID ?? 'camera'
+log.info({ event: 'module.connected', moduleId: identity }, 'camera module connected')
+
+const stop = new AbortController()
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort())
+
+try {
+  await runCamera({
+    endpoint: {
+      identity,
+      getTwin: async () => (await client.getTwin()) as unknown as TwinLike,
+      sendFrame: async (frame) => {
+        await client.sendOutputEvent(FRAMES_OUTPUT, frameMessage(frame, Message))
+      },
+    },
+    log,
+    reportIntervalMs: Number(process.env.CAMERA_REPORT_INTERVAL_MS ?? 10_000),
+  }, stop.signal)
+} catch (err) {
+  log.error({ event: 'module.failed', err: (err as Error).message }, 'camera module failed')
+  process.exitCode = 1
+} finally {
+  await client.close().catch(() => undefined)
+  log.info({ event: 'module.stopped' }, 'camera module stopped')
+}
+process.exit()

@@ -1,0 +1,5 @@
+export { FaceDetectorApp, INPUT_FRAMES, type DetectorAppOptions, type DetectorEndpoint, type InputFrame, type OutMessage } from './detector-app.js'
+export { DETECTIONS_OUTPUT, FRAMES_OUTPUT, detectionsOf, keepFaces, type Detections, type DetectionError } from './detections.js'
+export { WorkerPool, FrameDroppedError, type DetectResult } from './detector/worker-pool.js'
+export { MODEL_DIR, WASM_DIR } from './detector/face-model.js'
+export { detectorSettingsSchema, parseDetectorSettings, defaultWorkers, type DetectorSettings } from './settings.js'
