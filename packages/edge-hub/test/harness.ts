@@ -37,32 +37,39 @@ function logger(): Logger {
   return process.env.LEDGE_TEST_LOG ? createLogger({ name: 'test-edge-hub', level: process.env.LEDGE_TEST_LOG }) : silentLogger()
 }
 
-export async function startTestEdgeHub(
-  th: TestHub,
-  edgeDeviceId: string,
-  o: { dir?: string; host?: string; hubMqttPort?: number; store?: Partial<MessageStoreOptions> } = {},
-): Promise<TestEdgeHub> {
-  const host = o.host ?? (await freeLoopbackAddress(8883))
-  const dir = o.dir ?? (await mkdtemp(join(tmpdir(), 'ledge-edgehub-')))
+export interface EdgeHubPartsOptions {
+  hubHost: string
+  hubMqttPort: number
+  caPem: string
+  edgeDeviceId: string
+  /** The `$edgeHub` module's SAS key (the daemon's workload API signs with it in production). */
+  edgeHubKey: string
+  /** The edge hub's own loopback address (8883, 443). */
+  host: string
+  dir: string
+  store?: Partial<MessageStoreOptions>
+}
+
+/** The edge hub's parts, composed as main.ts composes them, with a certificate from the test CA. */
+export async function startEdgeHubParts(o: EdgeHubPartsOptions): Promise<Omit<TestEdgeHub, 'connectionString' | 'close'>> {
   const ca = testCaFiles()
   const server = await issueServerCertificate(
     { certificate: await readFile(ca.certFile, 'utf8'), privateKey: await readFile(ca.keyFile, 'utf8') },
-    { commonName: host, dnsNames: [], ipAddresses: [host], validityDays: 1 },
+    { commonName: o.host, dnsNames: [], ipAddresses: [o.host], validityDays: 1 },
   )
-  const edgeHubKey = (await rest(th, 'GET', `/devices/${edgeDeviceId}/modules/${encodeURIComponent('$edgeHub')}`)).body.authentication.symmetricKey.primaryKey as string
   const ownToken = async (): Promise<string> =>
-    createIdentitySasToken({ hostName: th.host, deviceId: edgeDeviceId, moduleId: '$edgeHub', keyBase64: edgeHubKey, expiresAt: Date.now() / 1000 + 3600 })
+    createIdentitySasToken({ hostName: o.hubHost, deviceId: o.edgeDeviceId, moduleId: '$edgeHub', keyBase64: o.edgeHubKey, expiresAt: Date.now() / 1000 + 3600 })
   const log = logger()
-  const scope = createDeviceScopeCache({ hubHostname: th.host, edgeDeviceId, tokenSource: ownToken, ca: th.caPem, file: join(dir, 'scope.json'), logger: log })
+  const scope = createDeviceScopeCache({ hubHostname: o.hubHost, edgeDeviceId: o.edgeDeviceId, tokenSource: ownToken, ca: o.caPem, file: join(o.dir, 'scope.json'), logger: log, timeoutMs: 3000 })
   await scope.start()
   const upstream = new Upstream({
-    hubHostname: th.host, gateway: `${th.host}:${o.hubMqttPort ?? th.hub.mqttPort}`, ca: th.caPem, logger: log, transport: 'mqtts',
+    hubHostname: o.hubHost, gateway: `${o.hubHost}:${o.hubMqttPort}`, ca: o.caPem, logger: log, transport: 'mqtts',
     backoff: { initialMs: 200, maxMs: 1000, jitter: 0.5 },
-    tokenFor: scopeTokenSource({ hubHostname: th.host, edgeDeviceId, edgeHubToken: ownToken, scope }),
+    tokenFor: scopeTokenSource({ hubHostname: o.hubHost, edgeDeviceId: o.edgeDeviceId, edgeHubToken: ownToken, scope }),
   })
-  const store = await openMessageStore({ dir: join(dir, 'store'), durability: 'os', minFreeDiskBytes: 0, logger: log, ...o.store })
+  const store = await openMessageStore({ dir: join(o.dir, 'store'), durability: 'os', minFreeDiskBytes: 0, logger: log, ...o.store })
   const edge = await startEdgeHub({
-    iothubHostname: th.host, edgeDeviceId, bind: host, mqttPort: 8883, httpsPort: 443, metricsPort: 0, stateDir: dir,
+    iothubHostname: o.hubHost, edgeDeviceId: o.edgeDeviceId, bind: o.host, mqttPort: 8883, httpsPort: 443, metricsPort: 0, stateDir: o.dir,
     tls: { key: server.privateKey, cert: server.chain }, store, cloud: upstream, auth: scopeAuthenticator(scope),
     upstreamSink: upstreamSink(upstream), moduleWaitMs: 1000, log,
   })
@@ -73,13 +80,36 @@ export async function startTestEdgeHub(
     await scope.stop()
     await store.close()
   })())
+  return { host: o.host, edge, upstream, scope, store, dir: o.dir, stop }
+}
+
+/** The `$edgeHub` module key of an edge device, from the hub's registry. */
+export async function edgeHubKeyOf(th: TestHub, edgeDeviceId: string): Promise<string> {
+  return (await rest(th, 'GET', `/devices/${edgeDeviceId}/modules/${encodeURIComponent('$edgeHub')}`)).body.authentication.symmetricKey.primaryKey as string
+}
+
+export async function startTestEdgeHub(
+  th: TestHub,
+  edgeDeviceId: string,
+  o: { dir?: string; host?: string; hubMqttPort?: number; store?: Partial<MessageStoreOptions> } = {},
+): Promise<TestEdgeHub> {
+  const host = o.host ?? (await freeLoopbackAddress(8883))
+  const dir = o.dir ?? (await mkdtemp(join(tmpdir(), 'ledge-edgehub-')))
+  const parts = await startEdgeHubParts({
+    hubHost: th.host, hubMqttPort: o.hubMqttPort ?? th.hub.mqttPort, caPem: th.caPem, edgeDeviceId,
+    edgeHubKey: await edgeHubKeyOf(th, edgeDeviceId), host, dir, ...(o.store ? { store: o.store } : {}),
+  })
   return {
-    host, edge, upstream, scope, store, dir, stop,
-    connectionString: (deviceId, key, moduleId) =>
-      formatDeviceConnectionString({ hostName: th.host, deviceId, ...(moduleId ? { moduleId } : {}), sharedAccessKey: key, gatewayHostName: host }),
+    ...parts,
+    connectionString: (deviceId, key, moduleId) => edgeConnectionString(th.host, host, deviceId, key, moduleId),
     async close() {
-      await stop()
+      await parts.stop()
       if (!o.dir) await rm(dir, { recursive: true, force: true })
     },
   }
+}
+
+/** A device or module connection string through the edge hub at `edgeHost`. */
+export function edgeConnectionString(hubHost: string, edgeHost: string, deviceId: string, key: string, moduleId?: string): string {
+  return formatDeviceConnectionString({ hostName: hubHost, deviceId, ...(moduleId ? { moduleId } : {}), sharedAccessKey: key, gatewayHostName: edgeHost })
 }

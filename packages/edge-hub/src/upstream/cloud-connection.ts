@@ -146,6 +146,8 @@ export class CloudConnection {
       ...(this.env.ca ? { ca: this.env.ca } : {}),
     }
     client = connect(this.url(transport), options)
+    // mqtt.js leaves Nagle on: the tail of a batch of PUBLISHes would wait for the hub's delayed ACK (40 ms).
+    ;(client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true)
     // mqtt.js takes `customHandleAcks` from the options only for MQTT 5, but its PUBLISH handler calls
     // `client.options.customHandleAcks` whatever the version: set it on the client (before any packet can arrive).
     client.options.customHandleAcks = (topic, message, packet, done) => this.onQos1(client!, topic, message, packet, done)
