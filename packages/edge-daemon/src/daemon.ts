@@ -98,6 +98,7 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
       ...(config.parentHostname ? { parentHostname: config.parentHostname } : {}),
       ...(l.upstreamGateway ? { upstreamGateway: l.upstreamGateway } : {}),
       moduleGateway: l.moduleGateway, agentManagementUri: `unix://${l.agentManagementSocket}`, agentStateDir: agentStateDir(config),
+      edgeHubStorageDir: join(l.homeDir, 'edgehub'),
     },
   })
   const agentRuntime = modules.runtimeFor(config.agent.type)

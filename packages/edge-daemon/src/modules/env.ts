@@ -20,6 +20,8 @@ export interface EnvContext {
   /** `unix://…` of the agent's management socket. */
   agentManagementUri: string
   agentStateDir: string
+  /** The edge hub's folder (its store, twins, scope): Azure's `storageFolder`, under the daemon's home by default. */
+  edgeHubStorageDir?: string
 }
 
 export interface ModuleEnvInput {
@@ -52,6 +54,7 @@ export function moduleEnv(ctx: EnvContext, m: ModuleEnvInput, given: Record<stri
   }
   if (ctx.parentHostname !== undefined) env.IOTEDGE_PARENTHOSTNAME = ctx.parentHostname
   if (m.role !== 'module') env[IOTEDGE_ENV.edgeDeviceHostName] = ctx.edgeHostname
+  if (m.role === 'edgeHub' && given.storageFolder === undefined && ctx.edgeHubStorageDir !== undefined) env.storageFolder = ctx.edgeHubStorageDir
   if (m.role === 'agent') {
     env[IOTEDGE_ENV.managementUri] = ctx.agentManagementUri
     env.Mode = 'iotedged'

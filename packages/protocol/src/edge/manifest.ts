@@ -88,6 +88,14 @@ export const processSettingsSchema = z.strictObject({
   image: z.string().optional(),
 })
 
+/**
+ * The system modules' process settings: a command, or only an `image` (an Azure manifest names
+ * `mcr.microsoft.com/azureiotedge-hub`), for which the edge runtime runs its own built-in edge hub or agent.
+ */
+export const systemProcessSettingsSchema = processSettingsSchema
+  .extend({ command: nonEmpty.optional() })
+  .refine((s) => s.command !== undefined || s.image !== undefined, { error: msg('is required unless an image names a built-in system module'), path: ['command'] })
+
 /** `createOptions` followed by createOptions01…99, joined; `undefined` when there is none. */
 export function joinCreateOptions(settings: Record<string, unknown>): string | undefined {
   if (typeof settings.createOptions !== 'string') return undefined
@@ -99,21 +107,21 @@ export function joinCreateOptions(settings: Record<string, unknown>): string | u
 }
 
 /** The settings object checked against the schema of the module's `type`; an unknown type is one problem. */
-function settingsFor(typeField: string, rec: unknown, ctx: z.RefinementCtx): void {
+function settingsFor(typeField: string, rec: unknown, ctx: z.RefinementCtx, system = false): void {
   // Runs even when the object itself failed to parse (ALWAYS): it may be missing altogether.
   if (!isObject(rec) || typeof rec.type !== 'string' || !isObject(rec.settings)) return
   if (!(MODULE_TYPES as readonly string[]).includes(rec.type)) {
     ctx.addIssue({ code: 'custom', path: [typeField], message: `unknown module type '${rec.type}': ${oneOf(MODULE_TYPES)}` })
     return
   }
-  const schema = rec.type === 'docker' ? dockerSettingsSchema : processSettingsSchema
+  const schema = rec.type === 'docker' ? dockerSettingsSchema : system ? systemProcessSettingsSchema : processSettingsSchema
   const r = schema.safeParse(rec.settings)
   if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: ['settings', ...issue.path] } as never)
 }
 
 const settingsRecord = z.record(z.string(), z.unknown(), { error: msg('expected an object') })
 
-function moduleSchema(version: AgentSchemaVersion) {
+function moduleSchema(version: AgentSchemaVersion, system = false) {
   const startupOrder = version === '1.0'
     ? z.unknown().refine((v) => v === undefined, { error: msg('startupOrder needs schemaVersion 1.1') }).optional()
     : startupOrderSchema.optional()
@@ -128,12 +136,12 @@ function moduleSchema(version: AgentSchemaVersion) {
       settings: settingsRecord,
       env: envSchema.optional(),
     })
-    .superRefine((m, ctx) => settingsFor('type', m, ctx), ALWAYS)
+    .superRefine((m, ctx) => settingsFor('type', m, ctx, system), ALWAYS)
 }
 
 const edgeAgentModuleSchema = z
   .object({ type: z.string(), imagePullPolicy: imagePullPolicySchema.optional(), settings: settingsRecord, env: envSchema.optional() })
-  .superRefine((m, ctx) => settingsFor('type', m, ctx), ALWAYS)
+  .superRefine((m, ctx) => settingsFor('type', m, ctx, true), ALWAYS)
 
 const registryCredentialSchema = z.object({ username: z.string(), password: z.string(), address: nonEmpty })
 
@@ -161,7 +169,7 @@ function agentDesiredSchema(version: AgentSchemaVersion) {
   return z.object({
     schemaVersion: z.string(),
     runtime: runtimeSchema,
-    systemModules: z.object({ edgeAgent: edgeAgentModuleSchema, edgeHub: moduleSchema(version) }),
+    systemModules: z.object({ edgeAgent: edgeAgentModuleSchema, edgeHub: moduleSchema(version, true) }),
     modules: z.record(moduleNameSchema, moduleSchema(version)).optional(),
     integrity: z.unknown().optional(),
   })
