@@ -23,7 +23,15 @@ const identity = process.env.IOTEDGE_MODULEID ?? 'camera'
 log.info({ event: 'module.connected', moduleId: identity }, 'camera module connected')
 
 const stop = new AbortController()
-for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort())
+/** Longest a clean stop may take before the module exits anyway (under the manifest's stopGraceSeconds). */
+const STOP_DEADLINE_MS = 4_000
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(sig, () => {
+    stop.abort()
+    // Bounded: without its edge hub, a pending send and client.close() never settle (the SDK keeps retrying).
+    setTimeout(() => process.exit(), STOP_DEADLINE_MS).unref()
+  })
+}
 
 try {
   await runCamera({

@@ -57,11 +57,15 @@ client.on('inputMessage', (inputName: string, msg: SdkMessage) => {
   client.complete(msg, () => undefined)
 })
 
+/** Longest a clean stop may take before the module exits anyway (under the manifest's stopGraceSeconds). */
+const STOP_DEADLINE_MS = 8_000
 let stopping = false
 const stop = async (): Promise<void> => {
   if (stopping) return
   stopping = true
   log.info({ event: 'module.stopping' }, 'face-detector module stopping')
+  // Bounded: without its edge hub, pending sends and the twin write never settle (the SDK keeps retrying).
+  setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref()
   await app.close().catch(() => undefined)
   await client.close().catch(() => undefined)
   process.exit(0)

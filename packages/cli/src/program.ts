@@ -18,9 +18,11 @@ import { addMonitorEventsCommand } from './commands/monitor-events.js'
 import { connectionStringCommand } from './commands/connection-string.js'
 import { dashboardTokenCommand } from './commands/dashboard-token.js'
 import { hubEdgeCommand } from './commands/hub-edge.js'
+import { dpsCommand } from './commands/dps/index.js'
 import { addEdgeStartCommand } from './commands/edge-start.js'
 import { edgeConfigCommand } from './commands/edge-config.js'
 import { addDeviceCommands, addDeviceVersionCommand } from './commands/device/index.js'
+import { addCameraCommand } from './commands/camera.js'
 
 /** Commander settings every command needs; subcommands made with `.command()` inherit them, added ones do not. */
 function configure(cmd: Command, io: CliIo): Command {
@@ -53,12 +55,14 @@ export function buildProgram(io: CliIo): Command {
   hub.addCommand(connectionStringCommand(io))
   hub.addCommand(dashboardTokenCommand(io))
   hub.addCommand(hubEdgeCommand(io))
+  hub.addCommand(dpsCommand(io))
   const edge = program.command('edge').description('the edge daemon on this device: run it, write and apply its config')
   addEdgeStartCommand(edge, io)
   edge.addCommand(edgeConfigCommand(io))
   // On the device, as `iotedge`: list, logs, restart, check, system, support-bundle; version adds the daemon's.
   addDeviceCommands(program, io)
   addDeviceVersionCommand(program, io)
+  addCameraCommand(program, io)
   configureTree(program, io)
   return program
 }

@@ -99,6 +99,7 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
       ...(l.upstreamGateway ? { upstreamGateway: l.upstreamGateway } : {}),
       moduleGateway: l.moduleGateway, agentManagementUri: `unix://${l.agentManagementSocket}`, agentStateDir: agentStateDir(config),
       edgeHubStorageDir: join(l.homeDir, 'edgehub'),
+      ...(l.hubHttpsPort !== 443 ? { hubApiHost: `${device.iothubHostname}:${l.hubHttpsPort}` } : {}),
     },
   })
   const agentRuntime = modules.runtimeFor(config.agent.type)

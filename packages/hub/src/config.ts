@@ -26,6 +26,8 @@ export const hubSettingsSchema = z.object({
   retentionHours: z.number().positive().default(24),
   retentionMaxBytes: z.number().int().positive().default(1024 ** 3),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The device provisioning service's `retry-after` (seconds) before a device polls its registration operation. */
+  dpsRetryAfterSeconds: z.number().int().min(0).max(60).default(1),
 })
 
 export type HubSettings = z.infer<typeof hubSettingsSchema>

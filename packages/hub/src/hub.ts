@@ -26,6 +26,9 @@ import { attachMqttWebSocket, ConnectionSet, createMqttTlsServer, listen, Sessio
 import { MqttConnection } from './mqtt/connection.js'
 import { buildHttpApp } from './http/app.js'
 import { ConfigurationService } from './edge/configuration-service.js'
+import { DeploymentService } from './deployments/deployment-service.js'
+import { TargetEngine } from './deployments/target-engine.js'
+import { DpsService } from './dps/dps-service.js'
 
 export interface RunningHub {
   readonly hostName: string
@@ -74,12 +77,17 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
       async identityDeleted(deviceId, moduleId) {
         await sessions.discard(deviceId, moduleId)
         if (!moduleId) await store.c2d.purge(deviceId)
+        if (!moduleId) targets.deviceDeleted(deviceId)
       },
+      deviceChanged: (deviceId) => targets.deviceChanged(deviceId),
     },
   })
   const twins = new TwinService({
     registry, presence, clock, c2dCount,
-    events: { desiredChanged: (d, m, patch) => links.get(d, m)?.sendDesiredPatch(patch) },
+    events: {
+      desiredChanged: (d, m, patch) => links.get(d, m)?.sendDesiredPatch(patch),
+      twinChanged: (d, m) => { if (m === null) targets.deviceChanged(d) },
+    },
   })
   const configurations = new ConfigurationService({
     registry, twins,
@@ -89,6 +97,12 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
     },
   })
   const query = new QueryService({ identities: store.identities, presence })
+  const targets = new TargetEngine({
+    identities: store.identities, presence, log: log.child({ component: 'deployments' }),
+    write: (deviceId, desired) => configurations.writeModulesContent(deviceId, desired),
+  })
+  const deployments = new DeploymentService({ repository: store.configurations, identities: store.identities, engine: targets, presence, clock, log: log.child({ component: 'deployments' }) })
+  await deployments.start()
   const methods = new MethodService({
     links, log: log.child({ component: 'methods' }),
     identityExists: async (d, m) => (await store.identities.get(d, m)) !== undefined,
@@ -102,7 +116,12 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
     retention: { retentionMs: settings.retentionHours * 3600_000, maxBytes: settings.retentionMaxBytes, intervalMs: 60_000 },
   })
   const authenticator = new Authenticator({ hostNames: [settings.hostName, ...settings.extraHostNames, ...names.hostNames, ...names.ipAddresses], policies: store.policies, clock })
-  const gatewayDeps = { registry, twins, methods, c2d, events, authenticator, presence, links, sessions, clock, log: log.child({ component: 'mqtt' }) }
+  const dps = new DpsService({
+    repo: store.dps, registry, twins, clock, log: log.child({ component: 'dps' }),
+    hostName: settings.hostName, retryAfterSeconds: settings.dpsRetryAfterSeconds,
+  })
+  await dps.init()
+  const gatewayDeps = { dps, registry, twins, methods, c2d, events, authenticator, presence, links, sessions, clock, log: log.child({ component: 'mqtt' }) }
   const gateway = new ConnectionSet((stream, remote) => new MqttConnection(stream, gatewayDeps, remote))
 
   presence.start()
@@ -114,7 +133,7 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
       registry, twins, query, methods, c2d, events, authenticator,
       health: () => ({ connectedClients: links.size, mqttConnections: gateway.size, uptimeSeconds: Math.round(process.uptime()) }),
     },
-    { log, policies: store.policies, configurations, https: { key: certs.serverKeyPem, cert: certs.serverCertPem } },
+    { log, policies: store.policies, configurations, dps, deployments, https: { key: certs.serverKeyPem, cert: certs.serverCertPem } },
   )
 
   // MQTT over WebSockets shares the HTTPS listener (the SDK always dials 443).
@@ -153,6 +172,7 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
         closeWebSockets()
         methods.close()
         c2d.stop()
+        await targets.stop()
         await events.drain()
         await presence.stop()
         http.server.closeAllConnections?.()

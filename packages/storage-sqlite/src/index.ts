@@ -14,6 +14,8 @@ import { SqliteEventLog } from './sqlite-event-log.js'
 import { SqliteIdentityRepository } from './sqlite-identity-repository.js'
 import { SqlitePolicyRepository } from './sqlite-policy-repository.js'
 import { SqliteSessionRepository } from './sqlite-session-repository.js'
+import { SqliteDpsRepository } from './sqlite-dps-repository.js'
+import { SqliteConfigurationRepository } from './sqlite-configuration-repository.js'
 
 export { SCHEMA_VERSION } from './schema.js'
 export { SqliteC2dQueue } from './sqlite-c2d-queue.js'
@@ -21,6 +23,8 @@ export { SqliteEventLog } from './sqlite-event-log.js'
 export { SqliteIdentityRepository } from './sqlite-identity-repository.js'
 export { SqlitePolicyRepository } from './sqlite-policy-repository.js'
 export { SqliteSessionRepository } from './sqlite-session-repository.js'
+export { SqliteDpsRepository } from './sqlite-dps-repository.js'
+export { SqliteConfigurationRepository } from './sqlite-configuration-repository.js'
 
 export interface SqliteHubStoreOptions {
   /** The database file; its directory is created if missing. `':memory:'` for a throw-away store. */
@@ -58,6 +62,8 @@ class SqliteHubStore implements HubStore {
   readonly events: SqliteEventLog
   readonly policies: SqlitePolicyRepository
   readonly sessions: SqliteSessionRepository
+  readonly dps: SqliteDpsRepository
+  readonly configurations: SqliteConfigurationRepository
 
   constructor(
     private readonly db: Database.Database,
@@ -68,6 +74,8 @@ class SqliteHubStore implements HubStore {
     this.events = new SqliteEventLog(db)
     this.policies = new SqlitePolicyRepository(db)
     this.sessions = new SqliteSessionRepository(db)
+    this.dps = new SqliteDpsRepository(db)
+    this.configurations = new SqliteConfigurationRepository(db)
   }
 
   /** Checkpoints the WAL into the main file, then closes. Calling it again does nothing. */

@@ -84,6 +84,45 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: 'device provisioning service: id scope, enrollments, enrollment groups, registrations',
+    sql: `
+      -- One row per setting of the provisioning service (the id scope, generated once).
+      CREATE TABLE dps_settings (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+      -- The DPS service API's documents, whole, as JSON.
+      CREATE TABLE dps_enrollments (
+        registration_id TEXT PRIMARY KEY,
+        doc             TEXT NOT NULL
+      );
+      CREATE TABLE dps_enrollment_groups (
+        group_id TEXT PRIMARY KEY,
+        doc      TEXT NOT NULL
+      );
+      -- group_id is '' for a registration through an individual enrollment.
+      CREATE TABLE dps_registrations (
+        registration_id TEXT PRIMARY KEY,
+        group_id        TEXT NOT NULL,
+        doc             TEXT NOT NULL
+      );
+      CREATE INDEX dps_registrations_group ON dps_registrations (group_id, registration_id);
+    `,
+  },
+  {
+    version: 4,
+    description: 'configurations (automatic edge deployments)',
+    sql: `
+      -- The hub's configuration record as JSON; etag is a column for the compare-and-swap of updates.
+      CREATE TABLE configurations (
+        id   TEXT PRIMARY KEY,
+        etag TEXT NOT NULL,
+        doc  TEXT NOT NULL
+      );
+    `,
+  },
 ]
 
 /** The schema version this code writes. */

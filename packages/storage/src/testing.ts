@@ -14,6 +14,7 @@
  */
 import { describe } from 'node:test'
 import { c2dContract } from './testing/c2d-contract.js'
+import { configurationContract } from './testing/configuration-contract.js'
 import { durabilityContract } from './testing/durability-contract.js'
 import { eventLogContract } from './testing/event-log-contract.js'
 import { storeCase, type HubStoreContractOptions } from './testing/harness.js'
@@ -22,6 +23,7 @@ import { policyContract } from './testing/policy-contract.js'
 import { sessionContract } from './testing/session-contract.js'
 
 export type { HubStoreContractOptions, HubStoreFixture } from './testing/harness.js'
+export { configurationRecord } from './testing/configuration-contract.js'
 export { c2dInput, edgeDeviceRecords, eventInput, identityRecord, NON_UTF8, policy } from './testing/fixtures.js'
 
 /** Registers the contract's `describe`/`it` cases; each case gets a fresh store from `opts.create`. */
@@ -33,6 +35,7 @@ export function runHubStoreContract(opts: HubStoreContractOptions): void {
     eventLogContract(test)
     policyContract(test)
     sessionContract(test)
+    configurationContract(test)
     durabilityContract(test)
   })
 }

@@ -20,6 +20,8 @@ interface MpOpts {
   homeDir?: string
   hubCaCert?: string
   mqttPort?: string
+  hubHttpsPort?: string
+  moduleGateway?: string
 }
 
 interface ApplyOpts {
@@ -51,10 +53,16 @@ export function edgeConfigCommand(io: CliIo): Command {
     .option('--home-dir <dir>', 'ledge.home_dir: where the daemon keeps keys, certificates and sockets')
     .option('--hub-ca-cert <file>', "ledge.hub_ca_cert: the hub's CA when it is not in the system store")
     .option('--mqtt-port <port>', "ledge.mqtt_port: the hub's MQTT port when it is not 8883")
+    .option('--hub-https-port <port>', "ledge.hub_https_port: the hub's REST port when it is not 443")
+    .option('--module-gateway <where>', 'ledge.module_gateway: "edge_hub" (modules talk to the edge hub) or "upstream"')
     .action(async (o: MpOpts) => {
       const pkg = await import('@ledge/edge-daemon')
       const file = edgeConfigFile(pkg, o.config, io)
       const mqttPort = parseIntFlag('--mqtt-port', o.mqttPort, { min: 1, max: 65535 })
+      const hubHttpsPort = parseIntFlag('--hub-https-port', o.hubHttpsPort, { min: 1, max: 65535 })
+      if (o.moduleGateway !== undefined && o.moduleGateway !== 'edge_hub' && o.moduleGateway !== 'upstream') {
+        throw errors.usage(`--module-gateway must be "edge_hub" or "upstream", not '${o.moduleGateway}'`)
+      }
       try {
         await pkg.writeManualProvisioningConfig(file, {
           connectionString: o.connectionString,
@@ -62,6 +70,8 @@ export function edgeConfigCommand(io: CliIo): Command {
           ...(o.homeDir !== undefined ? { homeDir: resolve(io.cwd, o.homeDir) } : {}),
           ...(o.hubCaCert !== undefined ? { hubCaCert: resolve(io.cwd, o.hubCaCert) } : {}),
           ...(mqttPort !== undefined ? { mqttPort } : {}),
+          ...(hubHttpsPort !== undefined ? { hubHttpsPort } : {}),
+          ...(o.moduleGateway !== undefined ? { moduleGateway: o.moduleGateway as 'edge_hub' | 'upstream' } : {}),
         }, o.force === true)
       } catch (err) {
         if (err instanceof pkg.ConfigError) throw configProblems(pkg, err)

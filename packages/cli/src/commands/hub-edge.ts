@@ -9,6 +9,7 @@ import { Command } from 'commander'
 import { act, type CliIo } from '../context.js'
 import { errors } from '../errors.js'
 import { seg } from '../hub-client.js'
+import { deploymentCommand } from './hub-edge-deployment.js'
 
 interface SetModulesOpts {
   deviceId: string
@@ -49,5 +50,6 @@ export function hubEdgeCommand(io: CliIo): Command {
       ])
     },
   )
+  group.addCommand(deploymentCommand(io))
   return group
 }

@@ -14,6 +14,10 @@ export interface ManualProvisioningOptions {
   homeDir?: string
   hubCaCert?: string
   mqttPort?: number
+  /** The hub's REST port when it is not 443. */
+  hubHttpsPort?: number
+  /** Where custom modules send MQTT: "edge_hub" (the edge hub in the deployment) or "upstream". */
+  moduleGateway?: 'upstream' | 'edge_hub'
 }
 
 const q = (s: string): string => stringify({ v: s }).slice(4).trim()
@@ -24,6 +28,8 @@ export function renderManualProvisioningConfig(o: ManualProvisioningOptions, fil
   if (o.homeDir !== undefined) ledge.push(`home_dir = ${q(o.homeDir)}`)
   if (o.hubCaCert !== undefined) ledge.push(`hub_ca_cert = ${q(o.hubCaCert)}`)
   if (o.mqttPort !== undefined) ledge.push(`mqtt_port = ${o.mqttPort}`)
+  if (o.hubHttpsPort !== undefined) ledge.push(`hub_https_port = ${o.hubHttpsPort}`)
+  if (o.moduleGateway !== undefined) ledge.push(`module_gateway = ${q(o.moduleGateway)}`)
   const text = `# Ledge edge daemon configuration (the shape of Azure IoT Edge's /etc/aziot/config.toml).
 # Apply changes with: ledge edge config apply --config <this file>
 

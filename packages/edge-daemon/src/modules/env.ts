@@ -22,6 +22,8 @@ export interface EnvContext {
   agentStateDir: string
   /** The edge hub's folder (its store, twins, scope): Azure's `storageFolder`, under the daemon's home by default. */
   edgeHubStorageDir?: string
+  /** `host:port` of the hub's REST API when it is not on 443 (the edge hub reads its device scope there). */
+  hubApiHost?: string
 }
 
 export interface ModuleEnvInput {
@@ -55,6 +57,7 @@ export function moduleEnv(ctx: EnvContext, m: ModuleEnvInput, given: Record<stri
   if (ctx.parentHostname !== undefined) env.IOTEDGE_PARENTHOSTNAME = ctx.parentHostname
   if (m.role !== 'module') env[IOTEDGE_ENV.edgeDeviceHostName] = ctx.edgeHostname
   if (m.role === 'edgeHub' && given.storageFolder === undefined && ctx.edgeHubStorageDir !== undefined) env.storageFolder = ctx.edgeHubStorageDir
+  if (m.role === 'edgeHub' && given.LEDGE_EDGEHUB_HUB_API_HOST === undefined && ctx.hubApiHost !== undefined) env.LEDGE_EDGEHUB_HUB_API_HOST = ctx.hubApiHost
   if (m.role === 'agent') {
     env[IOTEDGE_ENV.managementUri] = ctx.agentManagementUri
     env.Mode = 'iotedged'

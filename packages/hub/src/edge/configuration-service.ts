@@ -60,6 +60,14 @@ export class ConfigurationService {
     if (problems.length > 0) throw errors.argumentInvalid(`the deployment is not valid: ${problems.join('. ')}`)
     const content = (body as { modulesContent: Record<string, Record<string, Record<string, unknown>>> }).modulesContent
     const desiredByModule = Object.fromEntries(Object.entries(content).map(([m, e]) => [m, e[DESIRED]!]))
+    await this.writeModulesContent(deviceId, desiredByModule)
+  }
+
+  /**
+   * Writes validated desired properties (per module) to the device's module twins and keeps them for modules created
+   * later. Automatic deployments (deployments/) call it with the content they composed and checked themselves.
+   */
+  async writeModulesContent(deviceId: string, desiredByModule: Record<string, Record<string, unknown>>): Promise<void> {
     await this.d.registry.mutate(deviceId, null, (r) => ({ ...r, modulesContent: desiredByModule }))
     // $edgeAgent last: by the time the agent sees the new deployment, its modules' twins are in place.
     const order = Object.keys(desiredByModule).sort((a, b) => (a === '$edgeAgent' ? 1 : b === '$edgeAgent' ? -1 : 0))

@@ -19,12 +19,16 @@ import { configurationRoutes } from './routes/configurations.js'
 import { dashboardRoutes } from './routes/dashboard.js'
 import { deviceScopeRoutes } from './routes/device-scope.js'
 import type { ConfigurationService } from '../edge/configuration-service.js'
+import type { DeploymentService } from '../deployments/deployment-service.js'
 import type { PolicyRepository } from '@ledge/storage'
+import type { DpsService } from '../dps/dps-service.js'
+import { dpsServiceRoutes } from '../dps/service-routes.js'
+import { dpsDeviceRoutes } from '../dps/device-routes.js'
 
 /** REST bodies: twins are 32 KB a section, method payloads 128 KB; leave room for the envelope. */
 const BODY_LIMIT = 512 * 1024
 
-export async function buildHttpApp(deps: HttpDeps, opts: { log: Logger; policies: PolicyRepository; configurations: ConfigurationService; https?: { key: string; cert: string } }): Promise<FastifyInstance> {
+export async function buildHttpApp(deps: HttpDeps, opts: { log: Logger; policies: PolicyRepository; configurations: ConfigurationService; dps?: DpsService; deployments?: DeploymentService; https?: { key: string; cert: string } }): Promise<FastifyInstance> {
   const options: FastifyServerOptions & { https?: { key: string; cert: string } } = {
     loggerInstance: opts.log.child({ component: 'http' }),
     // One line per request would cost more than the request; rejections and failures are logged by the error handler.
@@ -50,8 +54,12 @@ export async function buildHttpApp(deps: HttpDeps, opts: { log: Logger; policies
   eventRoutes(app, deps)
   healthRoutes(app, deps)
   policyRoutes(app, deps, opts.policies)
-  configurationRoutes(app, deps, opts.configurations)
+  configurationRoutes(app, deps, opts.configurations, opts.deployments)
   dashboardRoutes(app)
+  if (opts.dps) {
+    dpsServiceRoutes(app, deps, opts.dps)
+    await dpsDeviceRoutes(app, opts.dps, opts.log)
+  }
   await app.register(async (scope) => c2dRoutes(scope, deps))
   return app
 }

@@ -13,6 +13,7 @@ import { handleConnect } from './handlers/connect.js'
 import { handlePublish } from './handlers/publish.js'
 import { handleSubscribe, handleUnsubscribe } from './handlers/subscribe.js'
 import { handlePuback, pumpC2d } from './handlers/c2d-delivery.js'
+import { DpsMqttSession, parseDpsUsername } from '../dps/mqtt-session.js'
 
 export class MqttConnection extends IotMqttConnection implements DeviceLink {
   session: Session | undefined
@@ -21,16 +22,23 @@ export class MqttConnection extends IotMqttConnection implements DeviceLink {
   readonly sentC2d = new Set<number>()
   c2dPumping = false
   c2dPumpAgain = false
+  /** Set when the client is a provisioning (DPS) client rather than a device of the hub. */
+  dps: DpsMqttSession | undefined
 
   constructor(stream: Duplex, readonly deps: GatewayDeps, remote: Remote) {
     super(stream, deps, remote)
   }
 
   protected onConnect(packet: IConnectPacket): Promise<void> {
+    if (this.deps.dps && parseDpsUsername(packet.username)) {
+      this.dps = new DpsMqttSession(this, this.deps.dps)
+      return this.dps.connect(packet)
+    }
     return handleConnect(this, packet)
   }
 
   protected onPacket(packet: ClientPacket): void {
+    if (this.dps) return this.dps.onPacket(packet)
     switch (packet.cmd) {
       case 'publish':
         return handlePublish(this, packet)
@@ -48,7 +56,7 @@ export class MqttConnection extends IotMqttConnection implements DeviceLink {
   }
 
   protected onClosed(_reason: string, wasConnected: boolean): void {
-    if (wasConnected) {
+    if (wasConnected && !this.dps) {
       this.deps.links.remove(this)
       if (!this.deps.links.get(this.deviceId, this.moduleId)) this.deps.presence.disconnected(this.deviceId, this.moduleId)
       if (this.session) this.deps.sessions.release(this.session)

@@ -8,6 +8,7 @@ import type { MethodService } from '../methods/method-service.js'
 import type { Presence } from '../presence/presence.js'
 import type { RegistryService } from '../registry/registry-service.js'
 import type { TwinService } from '../twins/twin-service.js'
+import type { DpsService } from '../dps/dps-service.js'
 
 /** What the MQTT protocol head needs from the rest of the hub. */
 export interface GatewayDeps {
@@ -22,4 +23,6 @@ export interface GatewayDeps {
   sessions: SessionStore
   clock: Clock
   log: Logger
+  /** The device provisioning service: CONNECTs with a DPS username go to it. */
+  dps?: DpsService
 }

@@ -22,6 +22,8 @@ export interface RegistryEvents {
   identityRevoked(deviceId: string, moduleId: string | null): void
   /** An identity is gone for good: what the hub keeps for it elsewhere (C2D queue, MQTT sessions) goes too. */
   identityDeleted(deviceId: string, moduleId: string | null): Promise<void>
+  /** A device was created or updated (capabilities among others): automatic deployments re-evaluate it. */
+  deviceChanged?(deviceId: string): void
 }
 
 export class RegistryService {
@@ -108,6 +110,7 @@ export class RegistryService {
     try {
       const [created] = await this.d.identities.create(records)
       this.d.log.info({ event: 'device.created', deviceId, iotEdge }, 'device created')
+      this.d.events.deviceChanged?.(deviceId)
       return toDevice(created!, this.d.presence)
     } catch (err) {
       if (isAppError(err) && err.code === 'ERR_STORE_CONFLICT') throw errors.deviceAlreadyExists(deviceId)
@@ -152,6 +155,7 @@ export class RegistryService {
       return next
     })
     if (updated.capabilities.iotEdge) await this.ensureEdgeModules(deviceId)
+    this.d.events.deviceChanged?.(deviceId)
     // Disabled, or new keys: tokens made with the old ones must stop working now, not at their expiry.
     if (updated.status === 'disabled' || keysChanged(previousAuth, updated.authentication)) this.d.events.identityRevoked(deviceId, null)
     return toDevice(updated, this.d.presence, await this.d.c2dCount(deviceId))

@@ -14,6 +14,8 @@ import { toTwin } from '../registry/to-wire.js'
 
 export interface TwinEvents {
   desiredChanged(deviceId: string, moduleId: string | null, patch: Record<string, unknown>): void
+  /** Any twin change (tags, desired or reported), after it is stored: automatic deployments re-evaluate targets. */
+  twinChanged?(deviceId: string, moduleId: string | null): void
 }
 
 export interface TwinPatchInput {
@@ -109,6 +111,7 @@ export class TwinService {
       return { ...r, twin } satisfies IdentityRecord
     })
     if (announced) this.d.events.desiredChanged(deviceId, moduleId, announced)
+    this.d.events.twinChanged?.(deviceId, moduleId)
     return toTwin(updated, this.d.presence, moduleId ? 0 : await this.d.c2dCount(deviceId))
   }
 
@@ -126,6 +129,7 @@ export class TwinService {
       twin.etag = twinEtag(twin.version)
       return { ...r, twin }
     })
+    this.d.events.twinChanged?.(deviceId, moduleId)
     return updated.twin.reportedVersion
   }
 }

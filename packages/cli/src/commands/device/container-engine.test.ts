@@ -17,6 +17,8 @@ test('container engine check: a running engine reports its version', async (t) =
   const uri = process.env.LEDGE_TEST_DOCKER_URI ?? 'unix:///var/run/docker.sock'
   if (!requireEnvironment(t, existsSync(uri.replace('unix://', '')) ? undefined : `no Docker engine socket at ${uri}`)) return
   const r = await containerEngineOutcome({ uri, enabled: true })
+  // A socket left by an engine that stopped: outside CI that is the machine's state, not this check's failure.
+  if (!requireEnvironment(t, r.result === 'error' && /not reachable/.test(r.details[0] ?? '') ? r.details[0] : undefined)) return
   assert.equal(r.result, 'ok', r.details.join('\n'))
   assert.match(r.details[0]!, /: Docker engine \d+\.\d+\S* \(API 1\.\d+, linux\/\w+\)$/)
 })

@@ -1,0 +1,77 @@
+/**
+ * The edge hub of bench/edge-hub in a process of its own, composed as packages/edge-hub/test/harness.ts does (main.ts
+ * needs the daemon's workload API): the device scope and the upstream link to the test hub, the message store in
+ * `dir` with the given durability, the broker on `host`:8883 (and 443) with a certificate from the test CA.
+ *
+ * It talks to its parent over IPC: `{ type: 'ready', mqttPort }` once listening; `{ type: 'upstream', online, at }`
+ * on each change of the upstream link; on `{ cmd: 'rss' }` it answers `process.memoryUsage()` and the store's
+ * stats; on `{ cmd: 'stop' }` it closes everything and exits (so `--cpu-prof` writes its profile).
+ */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createLogger, silentLogger } from '@ledge/common'
+import { createIdentitySasToken } from '@ledge/protocol'
+import { issueServerCertificate } from '@ledge/pki'
+import { testCaFiles } from '@ledge/testkit'
+import { startEdgeHub } from '../../packages/edge-hub/src/edge-hub.js'
+import { createDeviceScopeCache } from '../../packages/edge-hub/src/scope/device-scope-cache.js'
+import { scopeAuthenticator } from '../../packages/edge-hub/src/scope/scope-authenticator.js'
+import { openMessageStore } from '../../packages/edge-hub/src/store/open-message-store.js'
+import type { Durability } from '../../packages/edge-hub/src/store/message-store.js'
+import { scopeTokenSource } from '../../packages/edge-hub/src/upstream/token-source.js'
+import { Upstream } from '../../packages/edge-hub/src/upstream/upstream.js'
+import { upstreamSink } from '../../packages/edge-hub/src/upstream/upstream-sink.js'
+
+export interface EdgeHubProcessConfig {
+  hubHost: string
+  hubMqttPort: number
+  edgeDeviceId: string
+  edgeHubKey: string
+  host: string
+  dir: string
+  durability: Durability
+}
+
+const cfg = JSON.parse(process.argv[2]!) as EdgeHubProcessConfig
+const send = (m: unknown): void => void process.send!(m)
+const log = process.env.LEDGE_BENCH_LOG ? createLogger({ name: 'bench-edge-hub', level: process.env.LEDGE_BENCH_LOG }) : silentLogger()
+
+const ca = testCaFiles()
+const caPem = await readFile(ca.certFile, 'utf8')
+const server = await issueServerCertificate(
+  { certificate: caPem, privateKey: await readFile(ca.keyFile, 'utf8') },
+  { commonName: cfg.host, dnsNames: [], ipAddresses: [cfg.host], validityDays: 1 },
+)
+const ownToken = async (): Promise<string> =>
+  createIdentitySasToken({ hostName: cfg.hubHost, deviceId: cfg.edgeDeviceId, moduleId: '$edgeHub', keyBase64: cfg.edgeHubKey, expiresAt: Date.now() / 1000 + 3600 })
+const scope = createDeviceScopeCache({ hubHostname: cfg.hubHost, edgeDeviceId: cfg.edgeDeviceId, tokenSource: ownToken, ca: caPem, file: join(cfg.dir, 'scope.json'), logger: log })
+await scope.start()
+const upstream = new Upstream({
+  hubHostname: cfg.hubHost, gateway: `${cfg.hubHost}:${cfg.hubMqttPort}`, ca: caPem, logger: log, transport: 'mqtts',
+  // As the test harness: retry quickly, so the drain measurement is not mostly back-off.
+  backoff: { initialMs: 200, maxMs: 1000, jitter: 0.5 },
+  tokenFor: scopeTokenSource({ hubHostname: cfg.hubHost, edgeDeviceId: cfg.edgeDeviceId, edgeHubToken: ownToken, scope }),
+})
+upstream.onStatus((online) => send({ type: 'upstream', online, at: performance.timeOrigin + performance.now() }))
+const store = await openMessageStore({ dir: join(cfg.dir, 'store'), durability: cfg.durability, logger: log })
+const edge = await startEdgeHub({
+  iothubHostname: cfg.hubHost, edgeDeviceId: cfg.edgeDeviceId, bind: cfg.host, mqttPort: 8883, httpsPort: 443, stateDir: cfg.dir,
+  tls: { key: server.privateKey, cert: server.chain }, store, cloud: upstream, auth: scopeAuthenticator(scope),
+  upstreamSink: upstreamSink(upstream), moduleWaitMs: 1000, log,
+})
+
+process.on('message', (m: { cmd: string }) => {
+  if (m.cmd === 'rss') {
+    const s = store.stats()
+    send({ type: 'rss', memory: process.memoryUsage(), store: { messages: s.messages, queues: s.queues } })
+  } else if (m.cmd === 'stop') {
+    void (async () => {
+      await edge.close()
+      await upstream.close()
+      await scope.stop()
+      await store.close()
+      process.exit(0)
+    })()
+  }
+})
+send({ type: 'ready', mqttPort: edge.mqttPort })

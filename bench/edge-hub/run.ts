@@ -1,0 +1,355 @@
+/**
+ * `npm run bench:edge-hub`: the edge hub's broker (issue 4), in one run, next to Mosquitto.
+ *
+ *  1. Module → module at QoS 1, 1 KiB messages: a sender module publishes on
+ *     `devices/{edge}/modules/sender/messages/events/$.on=out` with a window of unacknowledged PUBLISHes; the route
+ *     `FROM /messages/modules/sender/outputs/out INTO BrokeredEndpoint("/modules/receiver/inputs/in")` takes them to
+ *     the receiver module (subscribed to its inputs at QoS 1). The PUBACK comes after the store's commit (fsync by
+ *     default). Throughput at full speed, then latency (send time in the payload) at half Mosquitto's rate. The peer:
+ *     Mosquitto (TLS, no persistence: it keeps nothing on disk per message), the same two clients and message size.
+ *  2. Backlog drain: the test hub stopped, the sender stores N messages routed to `$upstream`; the hub starts again
+ *     and the time until all N are in its events stream is measured.
+ *  3. RSS of the edge hub process: idle, and the peak under load; next to bare `node` and `node --import tsx`.
+ *
+ * Every client is an MQTT.js process of its own (client.ts); the edge hub is one too (edge-hub-process.ts); this
+ * process runs the test hub (idle during 1) and reads /proc.
+ *
+ *   npm run bench:edge-hub [-- --seconds 10 --window 200 --size 1024 --backlog 20000 --durability fsync,os
+ *                              --receiver-nodelay --cpu-prof <dir> --no-mosquitto --mosquitto-rate <msgs/s> --json <file>]
+ *
+ * `--receiver-nodelay` sets TCP_NODELAY on the receiver module's socket (MQTT.js, and so the Azure SDKs, leave Nagle
+ * on); `--mosquitto-rate` with `--no-mosquitto` gives the rate the latency phase uses.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { repoRoot } from '@ledge/testkit'
+import type { ClientConfig, Command } from './client.js'
+import type { EdgeHubProcessConfig } from './edge-hub-process.js'
+
+// The hub and the edge hub need the test CA in NODE_EXTRA_CA_CERTS from the start: re-run under it if missing.
+if (!process.env.LEDGE_TEST_CA_CERT) {
+  const pre = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'packages/testkit/src/prepare.ts')], { encoding: 'utf8' })
+  const env = { ...process.env, ...(JSON.parse(pre.stdout) as Record<string, string>) }
+  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env })
+  process.exit(r.status ?? 1)
+}
+const { startTestHub, testCaFiles, rest, freeLoopbackAddress } = await import('@ledge/testkit')
+const { createIdentitySasToken } = await import('@ledge/protocol')
+const { issueServerCertificate } = await import('@ledge/pki')
+const { startMosquitto } = await import('../hub/brokers.js')
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    window: { type: 'string', default: '200' },
+    size: { type: 'string', default: '1024' },
+    backlog: { type: 'string', default: '20000' },
+    durability: { type: 'string', default: 'fsync,os' },
+    'cpu-prof': { type: 'string' },
+    'no-mosquitto': { type: 'boolean', default: false },
+    'receiver-nodelay': { type: 'boolean', default: false },
+    'mosquitto-rate': { type: 'string' },
+    json: { type: 'string' },
+  },
+})
+const SECONDS = Number(args.seconds)
+const WINDOW = Number(args.window)
+const SIZE = Number(args.size)
+const BACKLOG = Number(args.backlog)
+const DURABILITIES = args.durability!.split(',') as ('fsync' | 'os')[]
+const HERE = fileURLToPath(new URL('.', import.meta.url))
+const EDGE = 'bench-edge'
+const WARMUP_MS = 1000
+
+const log = (s: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`)
+const now = (): number => performance.timeOrigin + performance.now()
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ')
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) / 1024 : NaN
+}
+
+/** CPU seconds (user + system) of a process so far. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) / 100
+  } catch {
+    return NaN
+  }
+}
+
+// ---- child processes ------------------------------------------------------------------------------------------
+
+interface Child { proc: ChildProcess; ask<T = any>(m: unknown, type?: string): Promise<T>; next<T = any>(type: string): Promise<T> }
+
+function child(file: string, config: unknown, nodeArgs: string[] = []): Child {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(HERE, file), JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: process.env })
+  const waiting = new Map<string, ((m: any) => void)[]>()
+  const queued: any[] = []
+  proc.on('message', (m: any) => {
+    if (m.type === 'error') log(`${file}: ${m.message}`)
+    const w = waiting.get(m.type)
+    if (w?.length) w.shift()!(m)
+    else queued.push(m)
+  })
+  const next = <T>(type: string): Promise<T> => {
+    const i = queued.findIndex((m) => m.type === type)
+    if (i >= 0) return Promise.resolve(queued.splice(i, 1)[0])
+    return new Promise((resolve, reject) => {
+      const list = waiting.get(type) ?? []
+      list.push(resolve)
+      waiting.set(type, list)
+      proc.setMaxListeners(0)
+      proc.once('exit', (code) => reject(new Error(`${file} exited (${code}) while waiting for '${type}'`)))
+    })
+  }
+  return {
+    proc, next,
+    ask: <T>(m: unknown, type = 'done') => {
+      const p = next<T>(type)
+      proc.send(m as never)
+      return p
+    },
+  }
+}
+
+async function stopChild(c: Child, m: unknown): Promise<void> {
+  if (c.proc.exitCode !== null) return
+  const exited = new Promise((r) => c.proc.once('exit', r))
+  c.proc.send(m as never)
+  const killer = setTimeout(() => c.proc.kill('SIGKILL'), 10_000)
+  await exited
+  clearTimeout(killer)
+}
+
+// ---- the measurements -----------------------------------------------------------------------------------------
+
+interface Pair { sender: Child; receiver: Child; broker: number }
+
+interface MaxResult { msgsPerSec: number; ackedPerSec: number; p50: number; p99: number; load: string; cpu: Record<string, number>; peakRssMb?: number }
+interface RateResult { rate: number; achieved: number; p50: number; p99: number; max: number; behindMs: number; load: string; cpu: Record<string, number> }
+
+function cpuOf(p: Pair): Record<string, number> {
+  return { broker: cpuSeconds(p.broker), sender: cpuSeconds(p.sender.proc.pid!), receiver: cpuSeconds(p.receiver.proc.pid!) }
+}
+function cpuShare(a: Record<string, number>, b: Record<string, number>, seconds: number): Record<string, number> {
+  return Object.fromEntries(Object.keys(a).map((k) => [k, Math.round(((b[k]! - a[k]!) / seconds) * 100)]))
+}
+
+async function caughtUp(p: Pair, expected: number, timeoutMs = 180_000): Promise<number> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const r = await p.receiver.ask<{ unique: number }>({ cmd: 'report', from: 0, to: 0 }, 'report')
+    if (r.unique >= expected || Date.now() > until) return r.unique
+    await sleep(100)
+  }
+}
+
+async function maxPhase(p: Pair, sampleRss?: () => number): Promise<MaxResult> {
+  await p.receiver.ask({ cmd: 'reset' })
+  const l = load()
+  const c0 = cpuOf(p)
+  let peak = 0
+  const sampler = sampleRss ? setInterval(() => (peak = Math.max(peak, sampleRss())), 200) : undefined
+  const t0 = now()
+  const s = await p.sender.ask<{ sent: number; acked: number; seconds: number }>({ cmd: 'max', seconds: SECONDS, window: WINDOW, size: SIZE } satisfies Command)
+  const t1 = now()
+  const c1 = cpuOf(p)
+  const r = await p.receiver.ask<{ inWindow: number; p50: number; p99: number }>({ cmd: 'report', from: t0 + WARMUP_MS, to: t0 + SECONDS * 1000 }, 'report')
+  await caughtUp(p, s.acked)
+  if (sampler) clearInterval(sampler)
+  return {
+    msgsPerSec: Math.round(r.inWindow / (SECONDS - WARMUP_MS / 1000)), ackedPerSec: Math.round(s.acked / s.seconds), p50: r.p50, p99: r.p99, load: l,
+    cpu: cpuShare(c0, c1, (t1 - t0) / 1000), ...(sampleRss ? { peakRssMb: peak } : {}),
+  }
+}
+
+async function ratePhase(p: Pair, rate: number): Promise<RateResult> {
+  await p.receiver.ask({ cmd: 'reset' })
+  const l = load()
+  const c0 = cpuOf(p)
+  const t0 = now()
+  const s = await p.sender.ask<{ sent: number; acked: number; behindMs: number }>({ cmd: 'rate', seconds: SECONDS, rate, size: SIZE } satisfies Command)
+  const c1 = cpuOf(p)
+  await caughtUp(p, s.sent)
+  const r = await p.receiver.ask<{ inWindow: number; p50: number; p99: number; max: number }>({ cmd: 'report', from: t0 + WARMUP_MS, to: t0 + SECONDS * 1000 + 60_000 }, 'report')
+  return { rate, achieved: Math.round(s.sent / SECONDS), p50: r.p50, p99: r.p99, max: r.max, behindMs: Math.round(s.behindMs), load: l, cpu: cpuShare(c0, c1, SECONDS) }
+}
+
+async function idleRss(nodeArgs: string[]): Promise<number> {
+  const c = spawn(process.execPath, [...nodeArgs, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
+  await sleep(2000)
+  const rss = rssMb(c.pid!)
+  c.kill()
+  return rss
+}
+
+// ---- the run --------------------------------------------------------------------------------------------------
+
+const tmp = await mkdtemp(join(tmpdir(), 'ledge-bench-edge-hub-'))
+const ca = testCaFiles()
+const caPem = await readFile(ca.certFile, 'utf8')
+const results: Record<string, unknown> = {
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 1024 ** 3), node: process.version, date: new Date().toISOString() },
+  settings: { seconds: SECONDS, window: WINDOW, size: SIZE, backlog: BACKLOG, receiverNoDelay: args['receiver-nodelay'] },
+  loadAtStart: load(),
+}
+log(`load average at start: ${load()}`)
+
+try {
+  results.baseline = { bareNodeMb: await idleRss([]), tsxNodeMb: await idleRss(['--import', 'tsx']) }
+  log(`RSS baseline: ${JSON.stringify(results.baseline)}`)
+
+  // 1a. Mosquitto.
+  let mosquittoRate = args['mosquitto-rate'] ? Number(args['mosquitto-rate']) : NaN
+  if (!args['no-mosquitto']) {
+    const dir = join(tmp, 'mosquitto')
+    mkdirSync(dir)
+    const cert = await issueServerCertificate({ certificate: caPem, privateKey: await readFile(ca.keyFile, 'utf8') }, { commonName: '127.0.0.1', dnsNames: [], ipAddresses: ['127.0.0.1'], validityDays: 1 })
+    writeFileSync(join(dir, 'server.pem'), cert.chain)
+    writeFileSync(join(dir, 'server.key.pem'), cert.privateKey, { mode: 0o600 })
+    const mosq = await startMosquitto({ dir, certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server.key.pem') })
+    const topic = 'bench/edge-hub/in'
+    const base = { host: mosq.host, port: mosq.port, ca: caPem, topic }
+    const receiver = child('client.ts', { ...base, role: 'receiver', clientId: 'receiver' } satisfies ClientConfig)
+    const sender = child('client.ts', { ...base, role: 'sender', clientId: 'sender' } satisfies ClientConfig)
+    await Promise.all([receiver.next('ready'), sender.next('ready')])
+    const pair = { sender, receiver, broker: mosq.pid }
+    const idle = rssMb(mosq.pid)
+    const max = await maxPhase(pair, () => rssMb(mosq.pid))
+    log(`mosquitto max: ${JSON.stringify(max)}`)
+    if (Number.isNaN(mosquittoRate)) mosquittoRate = max.msgsPerSec
+    const half = await ratePhase(pair, Math.round(mosquittoRate / 2))
+    log(`mosquitto at half: ${JSON.stringify(half)}`)
+    results.mosquitto = { max, half, idleRssMb: idle }
+    await Promise.all([stopChild(sender, { cmd: 'stop' }), stopChild(receiver, { cmd: 'stop' })])
+    await mosq.stop()
+  }
+  if (Number.isNaN(mosquittoRate)) throw new Error('--no-mosquitto needs --mosquitto-rate <msgs/s>')
+
+  // The test hub, the edge device, its two modules and the routes.
+  const hubDir = join(tmp, 'hub')
+  let th = await startTestHub({ dataDir: hubDir })
+  const hubHost = th.host
+  const hubMqttPort = th.hub.mqttPort
+  const edge = await rest(th, 'PUT', `/devices/${EDGE}`, { deviceId: EDGE, capabilities: { iotEdge: true } })
+  if (edge.status !== 200) throw new Error(`creating the edge device: ${JSON.stringify(edge.body)}`)
+  const keys: Record<string, string> = {}
+  for (const m of ['sender', 'receiver']) keys[m] = (await rest(th, 'PUT', `/devices/${EDGE}/modules/${m}`, { deviceId: EDGE, moduleId: m })).body.authentication.symmetricKey.primaryKey
+  const edgeHubKey = (await rest(th, 'GET', `/devices/${EDGE}/modules/${encodeURIComponent('$edgeHub')}`)).body.authentication.symmetricKey.primaryKey as string
+  const routes = {
+    schemaVersion: '1.1',
+    routes: {
+      toReceiver: 'FROM /messages/modules/sender/outputs/out INTO BrokeredEndpoint("/modules/receiver/inputs/in")',
+      toCloud: 'FROM /messages/modules/sender/outputs/up INTO $upstream',
+    },
+    storeAndForwardConfiguration: { timeToLiveSecs: 7200 },
+  }
+  const patched = await rest(th, 'PATCH', `/twins/${EDGE}/modules/${encodeURIComponent('$edgeHub')}`, { properties: { desired: routes } })
+  if (patched.status !== 200) throw new Error(`setting the routes: ${JSON.stringify(patched.body)}`)
+
+  const moduleClient = (role: 'sender' | 'receiver', host: string): ClientConfig => ({
+    role, host, noDelay: role === 'receiver' && args['receiver-nodelay'], port: 8883, ca: caPem, clientId: `${EDGE}/${role}`, username: `${hubHost}/${EDGE}/${role}/?api-version=2021-04-12`,
+    password: createIdentitySasToken({ hostName: hubHost, deviceId: EDGE, moduleId: role, keyBase64: keys[role]!, expiresAt: Date.now() / 1000 + 3 * 3600 }),
+    ...(role === 'sender'
+      ? { topic: `devices/${EDGE}/modules/sender/messages/events/$.on=out`, topic2: `devices/${EDGE}/modules/sender/messages/events/$.on=up` }
+      : { topic: `devices/${EDGE}/modules/receiver/inputs/#` }),
+  })
+
+  for (const durability of DURABILITIES) {
+    const dir = join(tmp, `edge-${durability}`)
+    mkdirSync(dir)
+    const host = await freeLoopbackAddress(8883)
+    const profDir = args['cpu-prof'] ? join(args['cpu-prof'], durability) : undefined
+    const eh = child('edge-hub-process.ts', { hubHost, hubMqttPort, edgeDeviceId: EDGE, edgeHubKey, host, dir, durability } satisfies EdgeHubProcessConfig,
+      profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])
+    const upstreamEvents: { online: boolean; at: number }[] = []
+    eh.proc.on('message', (m: { type: string; online: boolean; at: number }) => void (m.type === 'upstream' && upstreamEvents.push(m)))
+    await eh.next('ready')
+    await sleep(3000)
+    const idleAlone = rssMb(eh.proc.pid!)
+    const receiver = child('client.ts', moduleClient('receiver', host))
+    const sender = child('client.ts', moduleClient('sender', host))
+    await Promise.all([receiver.next('ready'), sender.next('ready')])
+    await sleep(3000)
+    const idleReport = await eh.ask<{ memory: NodeJS.MemoryUsage }>({ cmd: 'rss' }, 'rss')
+    const idle = { rssMb: rssMb(eh.proc.pid!), rssNoClientsMb: idleAlone, heapUsedMb: idleReport.memory.heapUsed / 1024 ** 2, load: load() }
+    log(`edge hub (${durability}) idle: ${JSON.stringify(idle)}`)
+    const pair = { sender, receiver, broker: eh.proc.pid! }
+    const max = await maxPhase(pair, () => rssMb(eh.proc.pid!))
+    log(`edge hub (${durability}) max: ${JSON.stringify(max)}`)
+    const half = await ratePhase(pair, Math.round(mosquittoRate / 2))
+    log(`edge hub (${durability}) at half Mosquitto's rate: ${JSON.stringify(half)}`)
+    const halfOwn = await ratePhase(pair, Math.round(max.msgsPerSec / 2))
+    log(`edge hub (${durability}) at half its own max: ${JSON.stringify(halfOwn)}`)
+
+    // 2. Backlog drain: the hub stopped, N messages stored for $upstream, the hub started again.
+    const start = (await rest(th, 'GET', `/events/messages?from=latest&limit=1`)).body.next as number
+    await th.close()
+    for (const until = Date.now() + 5000; Date.now() < until && upstreamEvents.at(-1)?.online !== false;) await sleep(50)
+    const loadDrain = load()
+    const stored = await sender.ask<{ acked: number; failed: number; seconds: number }>({ cmd: 'count', n: BACKLOG, window: WINDOW, size: SIZE, topic2: true } satisfies Command)
+    log(`stored ${stored.acked} for $upstream in ${stored.seconds.toFixed(2)} s (${Math.round(stored.acked / stored.seconds)} msgs/s), hub offline`)
+    const c0 = cpuSeconds(eh.proc.pid!)
+    const c0hub = cpuSeconds(process.pid)
+    const tStart = now()
+    th = await startTestHub({ dataDir: hubDir, bind: hubHost, mqttPort: hubMqttPort })
+    const tListening = now()
+    let tFirst = NaN
+    for (;;) {
+      const r = await rest(th, 'GET', `/events/messages?from=${start + BACKLOG - 1}&limit=1`)
+      if (Number.isNaN(tFirst)) {
+        const f = await rest(th, 'GET', `/events/messages?from=${start}&limit=1`)
+        if (f.body.events.length) tFirst = now()
+      }
+      if (r.body.events.length) break
+      if (now() - tStart > 120_000) throw new Error('the backlog did not drain within 120 s')
+      await sleep(20)
+    }
+    const tEnd = now()
+    const cpuEdge = cpuSeconds(eh.proc.pid!) - c0
+    const cpuHub = cpuSeconds(process.pid) - c0hub
+    const tOnline = upstreamEvents.find((e) => e.online && e.at > tStart)?.at ?? NaN
+    // Count what arrived: every sequence number once?
+    const seqs = new Set<number>()
+    let total = 0
+    for (let from = start; ;) {
+      const page = await rest(th, 'GET', `/events/messages?from=${from}&limit=1000&deviceId=${EDGE}`)
+      for (const e of page.body.events) {
+        total++
+        seqs.add(Buffer.from(e.body, 'base64').readDoubleBE(8))
+      }
+      if (page.body.events.length < 1000) break
+      from = page.body.next
+    }
+    const drain = {
+      n: BACKLOG, storedPerSec: Math.round(stored.acked / stored.seconds), storedFailed: stored.failed,
+      hubStartMs: Math.round(tListening - tStart), onlineAfterStartMs: Math.round(tOnline - tStart),
+      firstAfterStartMs: Math.round(tFirst - tStart), totalMs: Math.round(tEnd - tStart),
+      msgsPerSecFromStart: Math.round(BACKLOG / ((tEnd - tStart) / 1000)),
+      msgsPerSecFromOnline: Number.isNaN(tOnline) ? NaN : Math.round(BACKLOG / ((tEnd - tOnline) / 1000)),
+      eventsInHub: total, unique: seqs.size, cpuEdgeHubS: cpuEdge, cpuHubAndBenchS: cpuHub, load: loadDrain,
+    }
+    log(`edge hub (${durability}) drain: ${JSON.stringify(drain)}`)
+
+    results[`edgeHub-${durability}`] = { idle, max, half, halfOwn, drain }
+    await Promise.all([stopChild(sender, { cmd: 'stop' }), stopChild(receiver, { cmd: 'stop' })])
+    await stopChild(eh, { cmd: 'stop' })
+  }
+  await th.close()
+  results.loadAtEnd = load()
+} finally {
+  await rm(tmp, { recursive: true, force: true })
+}
+
+console.log(JSON.stringify(results, null, 2))
+if (args.json) writeFileSync(args.json, JSON.stringify(results, null, 2) + '\n')
