@@ -54,16 +54,16 @@ export class HubEventLog {
   }
 }
 
-/** One request to the daemon's management API on its Unix socket; the JSON answer. */
-export function management(socketPath: string, path: string): Promise<any> {
+/** One GET from the daemon's management API on its Unix socket: the JSON answer, or the text with `text`. */
+export function management(socketPath: string, path: string, text = false): Promise<any> {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, method: 'GET', path: `${path}${path.includes('?') ? '&' : '?'}api-version=2022-08-03` }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8')
-        if ((res.statusCode ?? 0) >= 400) reject(new Error(`GET ${path}: ${res.statusCode} ${text}`))
-        else resolve(text ? JSON.parse(text) : undefined)
+        const body = Buffer.concat(chunks).toString('utf8')
+        if ((res.statusCode ?? 0) >= 400) reject(new Error(`GET ${path}: ${res.statusCode} ${body}`))
+        else resolve(text || !body ? body : JSON.parse(body))
       })
     })
     req.on('error', reject)

@@ -98,7 +98,14 @@ test('the daemon runs the edge hub for an Azure-style manifest; SDK modules and 
 
   const log: string[] = []
   const daemon = startDaemon(config, log)
-  t.after(() => daemon.child.kill('SIGKILL'))
+  // SIGTERM stops the modules with the daemon (a SIGKILL would leave them running, as containers outlive dockerd).
+  t.after(async () => {
+    if (daemon.child.exitCode !== null) return
+    daemon.child.kill('SIGTERM')
+    const timer = setTimeout(() => daemon.child.kill('SIGKILL'), 30_000)
+    await daemon.exited
+    clearTimeout(timer)
+  })
   try {
     const applied = await rest(th, 'POST', `/devices/${deviceId}/applyConfigurationContent`, deployment(edgeHost))
     assert.equal(applied.status, 204, JSON.stringify(applied.body))

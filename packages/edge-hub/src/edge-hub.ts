@@ -95,6 +95,11 @@ export async function startEdgeHub(o: EdgeHubOptions): Promise<RunningEdgeHub> {
     },
   })
 
+  // The backlog drains as soon as the link is back, not when the upstream endpoint's back-off runs out.
+  o.cloud.onStatus((online) => {
+    if (online) router.retryNow('$upstream')
+  })
+
   const twins = new LocalTwins({
     cloud: o.cloud, cache: new TwinCache(join(o.stateDir, 'twins.json'), log), clients, log: log.child({ component: 'twins' }),
     notify: (message) => router.route(message),

@@ -90,6 +90,11 @@ export class Router {
     return stored.queued
   }
 
+  /** An endpoint became reachable: its executor retries now instead of finishing its back-off. */
+  retryNow(endpointId: string): void {
+    this.executors.get(endpointId)?.executor.retryNow()
+  }
+
   /** The executors, for metrics. */
   endpointStats(): { endpointId: string; sent: number; retries: number; deadLettered: number; expired: number }[] {
     return [...this.executors].map(([endpointId, e]) => ({ endpointId, ...e.executor.stats }))

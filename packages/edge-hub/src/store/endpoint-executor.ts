@@ -85,6 +85,14 @@ export class EndpointExecutor {
     this.wake?.()
   }
 
+  /**
+   * The endpoint is reachable again (the upstream link came back, a module connected): cut a retry back-off short
+   * and try now, rather than sleep up to a minute while it could be draining its backlog.
+   */
+  retryNow(): void {
+    this.halt?.()
+  }
+
   /** Stops after the sink call in progress (its batch is checkpointed if it settled). */
   async stop(): Promise<void> {
     this.stopping = true
