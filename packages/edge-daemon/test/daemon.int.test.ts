@@ -120,7 +120,8 @@ test('the edge daemon against a real hub', async (t) => {
     const env = runtime.modules.get('sensor')!.config.env
     assert.equal(env.IOTEDGE_MODULEID, 'sensor')
     assert.equal(env.IOTEDGE_MODULEGENERATIONID, hubModule.body.generationId)
-    assert.equal(env.IOTEDGE_GATEWAYHOSTNAME, `${th.host}:${th.hub.mqttPort}`)
+    // A custom module talks to the edge hub (module_gateway defaults to edge_hub); the agent, above, to the hub.
+    assert.equal(env.IOTEDGE_GATEWAYHOSTNAME, 'edge-test')
     assert.equal(env.A, '1')
     assert.equal(env.IOTEDGE_MANAGEMENTURI, undefined)
     assert.equal(await mode(join(home, 'mnt', 'sensor.sock')), 0o660)

@@ -38,7 +38,9 @@ test('ledge edge config mp / start / config apply, with the process runtime and 
   const file = join(dir, 'config.toml')
   const home = join(dir, 'home')
   const cs = `HostName=${th.host};DeviceId=edge-cli;SharedAccessKey=${key}`
-  const mpArgs = ['edge', 'config', 'mp', '--connection-string', cs, '--config', file, '--home-dir', home, '--hub-ca-cert', testCaFiles().certFile, '--mqtt-port', String(th.hub.mqttPort)]
+  const mpArgs = ['edge', 'config', 'mp', '--connection-string', cs, '--config', file, '--home-dir', home, '--hub-ca-cert', testCaFiles().certFile, '--mqtt-port', String(th.hub.mqttPort),
+    // No edge hub runs here: the sensor module talks to the hub itself.
+    '--module-gateway', 'upstream']
 
   const mp = await ledge(mpArgs)
   assert.equal(mp.code, 0, mp.stderr)

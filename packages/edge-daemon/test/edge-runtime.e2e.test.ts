@@ -6,7 +6,7 @@
  * the hub down brings the modules back from the saved deployment.
  *
  * The edge hub does not exist yet (issue 4): the `edgeHub` system module is an idle placeholder process, and modules
- * reach the cloud hub directly (the daemon's interim `module_gateway = "upstream"`).
+ * reach the cloud hub directly (`module_gateway = "upstream"`: the deployment's edgeHub is an idle placeholder here).
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -75,7 +75,7 @@ test('set-modules runs SDK modules as processes; crash, removal, bad manifest an
   const config = join(dir, 'config.toml')
   const home = join(dir, 'home')
   const mp = spawn(process.execPath, [LEDGE_BIN, 'edge', 'config', 'mp', '--connection-string', `HostName=${th.host};DeviceId=${deviceId};SharedAccessKey=${key}`,
-    '--config', config, '--home-dir', home, '--hub-ca-cert', testCaFiles().certFile, '--mqtt-port', String(th.hub.mqttPort)], { stdio: 'inherit' })
+    '--config', config, '--home-dir', home, '--hub-ca-cert', testCaFiles().certFile, '--mqtt-port', String(th.hub.mqttPort), '--module-gateway', 'upstream'], { stdio: 'inherit' })
   assert.equal(await new Promise((r) => mp.on('exit', r)), 0)
   await writeFile(config, `trust_bundle_cert = "${testCaFiles().certFile}"\n${await readFile(config, 'utf8')}`)
   await appendFile(config, '\n[agent.env]\nLEDGE_AGENT_RECONCILE_INTERVAL_MS = "1000"\n')

@@ -7,7 +7,7 @@
  * recreates the container; a bad createOptions is reported and changes nothing else; removal removes the container.
  *
  * The edge hub does not exist yet (issue 4): `edgeHub` is an idle placeholder process, and modules reach the cloud
- * hub directly (the daemon's interim `module_gateway = "upstream"`).
+ * hub directly (`module_gateway = "upstream"`: the deployment's edgeHub is an idle placeholder here).
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -88,7 +88,7 @@ test('a deployment of docker modules: SDK module reaches the hub, logs, on-unhea
   const config = join(dir, 'config.toml')
   const home = join(dir, 'home')
   const mp = await run(['edge', 'config', 'mp', '--connection-string', `HostName=${th.host};DeviceId=${deviceId};SharedAccessKey=${key}`,
-    '--config', config, '--home-dir', home, '--hub-ca-cert', testCaFiles().certFile, '--mqtt-port', String(th.hub.mqttPort)])
+    '--config', config, '--home-dir', home, '--hub-ca-cert', testCaFiles().certFile, '--mqtt-port', String(th.hub.mqttPort), '--module-gateway', 'upstream'])
   assert.equal(mp.code, 0, mp.out)
   await writeFile(config, `trust_bundle_cert = "${testCaFiles().certFile}"\n${await readFile(config, 'utf8')}`)
   await appendFile(config, `\n[moby_runtime]\nuri = "${TEST_DOCKER_URI}"\nnetwork = "host"\n\n[agent.env]\nLEDGE_AGENT_RECONCILE_INTERVAL_MS = "1000"\n`)

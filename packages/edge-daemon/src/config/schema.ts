@@ -72,7 +72,7 @@ const ledge = z.strictObject({
   hub_https_port: port.default(443),
   mqtt_port: port.optional(),
   gateway_hostname: hostAndPort.optional(),
-  module_gateway: z.enum(['upstream', 'edge_hub'], 'must be "upstream" or "edge_hub"').default('upstream'),
+  module_gateway: z.enum(['upstream', 'edge_hub'], 'must be "upstream" or "edge_hub"').default('edge_hub'),
   workload_tcp_port: port.optional(),
   watchdog_interval_secs: z.number().int().min(1, 'must be at least 1').max(3600, 'must be at most 3600').default(60),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -87,7 +87,7 @@ export const configSchema = z.looseObject({
   edge_ca: edgeCa.default({ auto_generated_edge_ca_expiry_days: 90 }),
   moby_runtime: mobyRuntime.default({ uri: 'unix:///var/run/docker.sock', network: 'azure-iot-edge' }),
   ledge: ledge.default({
-    home_dir: '/var/lib/ledge/edge', hub_https_port: 443, module_gateway: 'upstream', watchdog_interval_secs: 60, log_level: 'info',
+    home_dir: '/var/lib/ledge/edge', hub_https_port: 443, module_gateway: 'edge_hub', watchdog_interval_secs: 60, log_level: 'info',
   }),
 })
 
