@@ -41,12 +41,4 @@ export function unixRequest(socketPath: string, method: string, path: string, bo
   })
 }
 
-export async function eventually<T>(poll: () => Promise<T | undefined> | T | undefined, ms = 15_000, what = 'condition'): Promise<T> {
-  const until = Date.now() + ms
-  for (;;) {
-    const v = await poll()
-    if (v !== undefined) return v
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+export { eventually } from '@ledge/testkit'

@@ -7,7 +7,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
-import { privilegedPortProblem, requireEnvironment, rest, startTestHub, type TestHub } from '@ledge/testkit'
+import { eventually, privilegedPortProblem, requireEnvironment, rest, startTestHub, type TestHub } from '@ledge/testkit'
 import { startTestEdgeHub, type TestEdgeHub } from './harness.js'
 
 const require = createRequire(import.meta.url)
@@ -15,16 +15,6 @@ const { ModuleClient, Client, Message } = require('azure-iot-device')
 const { Mqtt } = require('azure-iot-device-mqtt')
 
 const EDGE = 'edge-broker'
-
-async function eventually<T>(fn: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const t0 = Date.now()
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined) return v
-    if (Date.now() - t0 > ms) assert.fail(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 async function setUpDevices(th: TestHub): Promise<Record<string, string>> {
   const keys: Record<string, string> = {}

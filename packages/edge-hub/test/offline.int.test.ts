@@ -12,7 +12,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freeLoopbackAddress, privilegedPortProblem, requireEnvironment, rest, startTestHub, type TestHub } from '@ledge/testkit'
+import { eventually, freeLoopbackAddress, privilegedPortProblem, requireEnvironment, rest, startTestHub, type TestHub } from '@ledge/testkit'
 import { edgeConnectionString, edgeHubKeyOf, startTestEdgeHub } from './harness.js'
 
 const require = createRequire(import.meta.url)
@@ -37,16 +37,6 @@ async function allEvents(th: TestHub, deviceId: string, moduleId: string): Promi
     out.push(...r.body.events)
     if (r.body.next === from) return out
     from = r.body.next
-  }
-}
-
-async function eventually<T>(fn: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const t0 = Date.now()
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined) return v
-    if (Date.now() - t0 > ms) assert.fail(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 250))
   }
 }
 
@@ -122,7 +112,7 @@ test('10,000 messages with the hub down survive kill -9 of the edge hub and reac
   const events = await eventually(async () => {
     const all = await allEvents(th!, edge, 'sender')
     return all.length >= 10_010 ? all : undefined
-  }, 120_000, '10,010 messages in the hub')
+  }, 120_000, '10,010 messages in the hub', 250)
   const seqs = events.filter((e) => e.systemProperties.outputName === 'out').map((e) => Number(e.properties.seq))
   assert.equal(seqs.length, 10_010, 'every message accepted reached the hub, none twice')
   assert.deepEqual(seqs, Array.from({ length: 10_010 }, (_, i) => i), 'in order')
@@ -176,6 +166,6 @@ test('a full store refuses new messages and loses none it accepted', { timeout: 
   const events = await eventually(async () => {
     const all = await allEvents(th!, edge, 'sender')
     return all.length >= accepted + 1 ? all : undefined
-  }, 90_000, `${accepted + 1} messages in the hub`)
+  }, 90_000, `${accepted + 1} messages in the hub`, 250)
   assert.deepEqual(events.map((e) => Number(e.properties.seq)), Array.from({ length: accepted + 1 }, (_, i) => i), 'all accepted, in order, then the retried one')
 })

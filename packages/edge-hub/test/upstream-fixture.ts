@@ -85,15 +85,6 @@ export async function hubEvents(th: TestHub, deviceId: string, moduleId?: string
   return (r.body as { events: HubEvent[] }).events
 }
 
-/** Resolves with the first value `poll` returns that is not undefined, or rejects after `ms`. */
-export async function eventually<T>(poll: () => Promise<T | undefined> | T | undefined, ms = 10_000, what = 'condition'): Promise<T> {
-  const until = Date.now() + ms
-  for (;;) {
-    const v = await poll()
-    if (v !== undefined) return v
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+export { eventually } from '@ledge/testkit'
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))

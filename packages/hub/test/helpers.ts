@@ -69,16 +69,7 @@ export async function rest(th: Pick<TestHub, 'url' | 'serviceConnectionString'>,
   return { status: res.status, body: parsed, headers: res.headers }
 }
 
-/** Resolves with the first value `poll` returns that is not undefined, or rejects after `ms`. */
-export async function eventually<T>(poll: () => Promise<T | undefined> | T | undefined, ms = 10_000, what = 'condition'): Promise<T> {
-  const until = Date.now() + ms
-  for (;;) {
-    const v = await poll()
-    if (v !== undefined) return v
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+export { eventually } from '@ledge/testkit'
 
 export function once<T>(emitter: import("node:events").EventEmitter, event: string, ms = 10_000): Promise<T> {
   return new Promise((resolve, reject) => {
