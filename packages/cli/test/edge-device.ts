@@ -99,9 +99,10 @@ export async function startEdgeDevice(th: TestHub, deviceId: string, key: string
   const config = join(dir, 'config.toml')
   const home = join(dir, 'home')
   const mp = await ledge(['edge', 'config', 'mp', '--connection-string', `HostName=${th.host};DeviceId=${deviceId};SharedAccessKey=${key}`,
-    '--config', config, '--home-dir', home, '--hub-ca-cert', testCaFiles().certFile, '--mqtt-port', String(th.hub.mqttPort)])
+    '--config', config, '--home-dir', home, '--hub-ca-cert', testCaFiles().certFile, '--mqtt-port', String(th.hub.mqttPort), '--module-gateway', 'upstream'])
   if (mp.code !== 0) throw new Error(`ledge edge config mp: ${mp.stderr}`)
-  // Modules reach the hub directly (no edge hub yet), so their trust bundle needs the hub's CA.
+  // The deployment's edgeHub is an idle placeholder here: modules reach the hub directly, so their trust bundle needs
+  // the hub's CA.
   await writeFile(config, `trust_bundle_cert = "${testCaFiles().certFile}"\n${await readFile(config, 'utf8')}`)
   await appendFile(config, '\n[agent.env]\nLEDGE_AGENT_RECONCILE_INTERVAL_MS = "1000"\n')
   const daemon = spawn(process.execPath, [LEDGE_BIN, 'edge', 'start', '--config', config], {
