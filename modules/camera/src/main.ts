@@ -18,7 +18,18 @@ const { Mqtt } = require('azure-iot-device-mqtt') as typeof import('azure-iot-de
 const log = createLogger({ name: 'camera' })
 const client = await ModuleClient.fromEnvironment(Mqtt)
 client.on('error', (err: Error) => log.error({ event: 'client.error', err: err.message }, 'module client error'))
-await client.open()
+// The edge hub may not listen yet when the runtime starts this module (it starts them together): retry for a while
+// rather than exit and wait out the runtime's restart back-off.
+for (let attempt = 1; ; attempt++) {
+  try {
+    await client.open()
+    break
+  } catch (err) {
+    if (attempt >= 20) throw err
+    log.warn({ event: 'client.open_failed', attempt, err: (err as Error).message }, 'cannot reach the edge hub yet; retrying')
+    await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 3000)))
+  }
+}
 const identity = process.env.IOTEDGE_MODULEID ?? 'camera'
 log.info({ event: 'module.connected', moduleId: identity }, 'camera module connected')
 
