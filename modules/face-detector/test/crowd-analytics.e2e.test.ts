@@ -70,9 +70,15 @@ test('crowd analytics on a real edge device: faces forwarded, empty frames dropp
   ensureSamples()
   const started = Date.now()
   const dir = await mkdtemp(join(tmpdir(), 'ledge-e2e-crowd-'))
-  t.after(() => rm(dir, { recursive: true, force: true }))
+  // One clean-up, last in first out (node's after hooks run in the order they were added): the edge runtime stops
+  // before the hub it talks to, the folder goes last.
+  const cleanup: (() => Promise<unknown>)[] = []
+  t.after(async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined)
+  })
+  cleanup.push(() => rm(dir, { recursive: true, force: true }))
   const th = await startTestHub()
-  t.after(() => th.close())
+  cleanup.push(() => th.close())
   const edge = await createDevice(th, EDGE, { capabilities: { iotEdge: true } })
   const leaf = await createDevice(th, LEAF, { deviceScope: edge.deviceScope })
   const injector = await createDevice(th, INJECTOR, { deviceScope: edge.deviceScope })
@@ -94,7 +100,7 @@ test('crowd analytics on a real edge device: faces forwarded, empty frames dropp
   // Modules run in their own process groups and outlive a killed daemon: stop it with SIGTERM (it stops them within
   // their grace periods); if it hangs, kill it and the module processes it had.
   const modulePids = new Set<number>()
-  t.after(async () => {
+  cleanup.push(async () => {
     for (const pid of await childPids(daemon.child.pid!)) modulePids.add(pid)
     daemon.child.kill('SIGTERM')
     const code = await Promise.race([daemon.exited, sleep(25_000).then(() => 'hung' as const)])
@@ -120,7 +126,7 @@ test('crowd analytics on a real edge device: faces forwarded, empty frames dropp
   }
   const leafLog: string[] = []
   let leafCamera: ReturnType<typeof spawnLogged> | undefined
-  t.after(() => leafCamera?.child.kill('SIGKILL'))
+  cleanup.push(async () => leafCamera?.child.kill('SIGKILL'))
   try {
     const applied = await rest(th, 'POST', `/devices/${EDGE}/applyConfigurationContent`, await crowdAnalytics(edgeHost))
     assert.equal(applied.status, 204, JSON.stringify(applied.body))
@@ -155,7 +161,7 @@ test('crowd analytics on a real edge device: faces forwarded, empty frames dropp
     const edgeCa = await readFile(join(home, 'certs', 'edge-ca.pem'), 'utf8')
     const injectorClient = Client.fromConnectionString(`HostName=${th.host};DeviceId=${INJECTOR};SharedAccessKey=${injector.authentication.symmetricKey.primaryKey};GatewayHostName=${edgeHost}`, Mqtt)
     await injectorClient.setOptions({ ca: edgeCa })
-    t.after(() => injectorClient.close().catch(() => undefined))
+    cleanup.push(() => Promise.race([injectorClient.close(), sleep(3000)]))
     await injectorClient.open()
     const corrupt = new Message(await readFile(join(repoRoot, 'modules', 'camera', 'samples', 'corrupt', 'garbage.jpg')))
     corrupt.contentType = 'image/jpeg' as never

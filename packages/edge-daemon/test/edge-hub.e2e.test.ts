@@ -76,9 +76,15 @@ function startDaemon(config: string, log: string[]): { child: ChildProcess; exit
 test('the daemon runs the edge hub for an Azure-style manifest; SDK modules and a leaf device route through it', { timeout: 240_000 }, async (t) => {
   if (!requireEnvironment(t, await privilegedPortProblem())) return
   const dir = await mkdtemp(join(tmpdir(), 'ledge-e2e-edgehub-'))
-  t.after(() => rm(dir, { recursive: true, force: true }))
+  // One clean-up, last in first out (node's after hooks run in the order they were added): the edge runtime stops
+  // before the hub it talks to, the folder goes last.
+  const cleanup: (() => Promise<unknown>)[] = []
+  t.after(async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined)
+  })
+  cleanup.push(() => rm(dir, { recursive: true, force: true }))
   const th = await startTestHub()
-  t.after(() => th.close())
+  cleanup.push(() => th.close())
   const deviceId = 'EdgeHubE2E'
   const key = await createEdgeDevice(th, deviceId)
   const edge = await rest(th, 'GET', `/devices/${deviceId}`)
@@ -99,7 +105,7 @@ test('the daemon runs the edge hub for an Azure-style manifest; SDK modules and 
   const log: string[] = []
   const daemon = startDaemon(config, log)
   // SIGTERM stops the modules with the daemon (a SIGKILL would leave them running, as containers outlive dockerd).
-  t.after(async () => {
+  cleanup.push(async () => {
     if (daemon.child.exitCode !== null) return
     daemon.child.kill('SIGTERM')
     const timer = setTimeout(() => daemon.child.kill('SIGKILL'), 30_000)
@@ -140,7 +146,7 @@ test('the daemon runs the edge hub for an Azure-style manifest; SDK modules and 
     const cs = `HostName=${th.host};DeviceId=leaf-e2e;SharedAccessKey=${leaf.body.authentication.symmetricKey.primaryKey};GatewayHostName=${edgeHost}`
     const client = Client.fromConnectionString(cs, Mqtt)
     await client.setOptions({ ca: edgeCa })
-    t.after(() => client.close().catch(() => undefined))
+    cleanup.push(() => client.close())
     await client.open()
     await client.sendEvent(new Message(JSON.stringify({ leaf: true })))
     await eventually(async () => ((await rest(th, 'GET', '/events/messages?deviceId=leaf-e2e')).body.events.length >= 1 ? true : undefined), 30_000, 'the leaf telemetry in the hub')
