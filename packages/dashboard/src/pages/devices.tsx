@@ -60,7 +60,16 @@ export function DevicesPage() {
     const rows = await api.query<{ total: number }>(devicesCountQuery(filter), { pageSize: 1, signal })
     return rows.items[0]?.total ?? 0
   }, [JSON.stringify(filter)])
-  useInterval(() => { list.reload(); count.reload() }, 15_000)
+  // An edge device's own identity never connects: its edge hub and agent do, as modules. It counts as connected when
+  // its $edgeHub module is (one query for the page's edge devices).
+  const edgeIds = (list.data?.items ?? []).filter((d) => d.capabilities?.iotEdge).map((d) => d.deviceId)
+  const edgeHubs = useAsync(async (signal) => {
+    if (edgeIds.length === 0) return new Set<string>()
+    const ids = edgeIds.map((id) => `deviceId = '${id.replace(/'/g, "''")}'`).join(' OR ')
+    const rows = await api.query<Twin>(`SELECT * FROM devices.modules WHERE moduleId = '$edgeHub' AND (${ids})`, { pageSize: edgeIds.length, signal })
+    return new Set(rows.items.filter((m) => m.connectionState === 'Connected').map((m) => m.deviceId))
+  }, [edgeIds.join('\n')])
+  useInterval(() => { list.reload(); count.reload(); edgeHubs.reload() }, 15_000)
 
   const set = (k: keyof DeviceFilter) => (e: Event): void => setDraft({ ...draft, [k]: (e.currentTarget as HTMLInputElement).value })
   const total = count.data
@@ -123,7 +132,7 @@ export function DevicesPage() {
               {items.map((d) => (
                 <tr key={d.deviceId} data-testid="device-row">
                   <th scope="row"><a href={href({ page: 'device', deviceId: d.deviceId })}>{d.deviceId}</a></th>
-                  <td><ConnectionBadge state={d.connectionState} /></td>
+                  <td><ConnectionBadge state={edgeHubs.data?.has(d.deviceId) ? 'Connected' : d.connectionState} /></td>
                   <td>{d.capabilities?.iotEdge ? <Badge tone="info">edge</Badge> : 'device'}</td>
                   <td>{d.status === 'enabled' ? 'enabled' : <Badge tone="warn">{d.status ?? '?'}</Badge>}</td>
                   <td><Time iso={d.lastActivityTime} /></td>
