@@ -17,7 +17,7 @@ import { SessionFile } from './broker/session-file.js'
 import type { BrokerDeps } from './broker/deps.js'
 import { DesiredConfig } from './config/desired-config.js'
 import { handleMethodRequest } from './http/method-endpoint.js'
-import { identityOf } from './identity.js'
+import { identityOf, type ClientIdentity } from './identity.js'
 import { MethodRouter } from './methods/method-router.js'
 import { EdgeHubMetrics } from './metrics/metrics.js'
 import type { ClientAuthenticator, CloudLink } from './ports.js'
@@ -116,8 +116,9 @@ export async function startEdgeHub(o: EdgeHubOptions): Promise<RunningEdgeHub> {
     apply: (config) => router.configure(config), log: log.child({ component: 'config' }),
   })
 
+  const methodEndpoint = { auth: o.auth, methods, edgeDeviceId: o.edgeDeviceId, log, onInvoked: (caller: string, target: ClientIdentity) => metrics.methodInvoked(caller, target) }
   const https: HttpsServer = createHttpsServer({ key: o.tls.key, cert: o.tls.cert, minVersion: 'TLSv1.2' }, (req, res) => {
-    if (handleMethodRequest({ auth: o.auth, methods, edgeDeviceId: o.edgeDeviceId, log, onInvoked: (caller, target) => metrics.methodInvoked(caller, target) }, req, res)) return
+    if (handleMethodRequest(methodEndpoint, req, res)) return
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ Message: `no such resource: ${req.method} ${(req.url ?? '').split('?')[0]}` }))
   })
   const closeWebSockets = attachMqttWebSocket(https, connections)
@@ -132,8 +133,8 @@ export async function startEdgeHub(o: EdgeHubOptions): Promise<RunningEdgeHub> {
 
   await desired.start()
   await listen(mqtt, o.mqttPort, o.bind)
-  await listenHttp(https, o.httpsPort, o.bind)
-  if (metricsServer) await listenHttp(metricsServer, o.metricsPort!, o.metricsBind ?? o.bind)
+  await listen(https, o.httpsPort, o.bind)
+  if (metricsServer) await listen(metricsServer, o.metricsPort!, o.metricsBind ?? o.bind)
   const mqttPort = (mqtt.address() as AddressInfo).port
   const httpsPort = (https.address() as AddressInfo).port
   const metricsPort = metricsServer ? (metricsServer.address() as AddressInfo).port : undefined
@@ -159,14 +160,4 @@ export async function startEdgeHub(o: EdgeHubOptions): Promise<RunningEdgeHub> {
       return closing
     },
   }
-}
-
-function listenHttp(server: HttpServer | HttpsServer, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
 }

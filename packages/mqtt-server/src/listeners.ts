@@ -4,6 +4,7 @@
  * that shutdown closes.
  */
 import type { IncomingMessage, Server as HttpServer } from 'node:http'
+import type { Server as NetServer } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
 import { WebSocketServer, createWebSocketStream } from 'ws'
@@ -68,8 +69,8 @@ export function attachMqttWebSocket(server: HttpServer, connections: ConnectionS
   }
 }
 
-/** Listens and resolves once bound (rejects on EADDRINUSE and friends). */
-export function listen(server: TlsServer, port: number, host: string): Promise<void> {
+/** Listens (a TLS, HTTP or HTTPS server) and resolves once bound; rejects on EADDRINUSE and friends. */
+export function listen(server: NetServer, port: number, host: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {

@@ -4,8 +4,9 @@
  * SDK retries later); twin requests go to the local twins; method responses to the call waiting for them.
  */
 import type { IPublishPacket } from 'mqtt-packet'
-import { isAppError, HTTP_STATUS } from '@ledge/common'
-import { MAX_D2C_MESSAGE_BYTES, messageSourceOf, parseInboundTopic, twinResponseTopic, type SystemProperties } from '@ledge/protocol'
+import { isAppError } from '@ledge/common'
+import { MAX_D2C_MESSAGE_BYTES, messageSourceOf, parseInboundTopic, type SystemProperties } from '@ledge/protocol'
+import { answerTwinGet, answerTwinPatch } from '@ledge/mqtt-server'
 import { identityOf } from '../identity.js'
 import type { EdgeConnection } from './connection.js'
 
@@ -19,9 +20,9 @@ export function handlePublish(conn: EdgeConnection, packet: IPublishPacket): voi
     case 'telemetry':
       return acceptTelemetry(conn, packet, payload, what.systemProperties, what.properties)
     case 'twinGet':
-      return void twinGet(conn, what.rid)
+      return void answerTwinGet(conn, what.rid, () => conn.deps.twins.get(identityOf(conn.deviceId, conn.moduleId)))
     case 'twinPatchReported':
-      return void twinPatch(conn, what.rid, payload)
+      return void answerTwinPatch(conn, what.rid, payload, (patch) => conn.deps.twins.patchReported(identityOf(conn.deviceId, conn.moduleId), patch))
     case 'methodResponse':
       return conn.methodAnswered(what.rid, what.status, payload)
   }
@@ -53,36 +54,4 @@ function acceptTelemetry(conn: EdgeConnection, packet: IPublishPacket, body: Buf
       conn.close(reason)
     },
   )
-}
-
-function twinError(conn: EdgeConnection, rid: string, err: unknown): void {
-  const status = isAppError(err) ? HTTP_STATUS[err.kind] : 500
-  const message = isAppError(err) ? err.message : 'internal error'
-  if (!isAppError(err)) conn.log.error({ err, event: 'twin.failed' }, 'twin request failed')
-  // The SDK ignores the status segment: only a body with errorCode marks a failure (azure-sdk-wire.md §5).
-  conn.publish(twinResponseTopic(status, rid), JSON.stringify({ errorCode: status, message }), 0)
-}
-
-async function twinGet(conn: EdgeConnection, rid: string): Promise<void> {
-  try {
-    const doc = await conn.deps.twins.get(identityOf(conn.deviceId, conn.moduleId))
-    conn.publish(twinResponseTopic(200, rid), JSON.stringify(doc), 0)
-  } catch (err) {
-    twinError(conn, rid, err)
-  }
-}
-
-async function twinPatch(conn: EdgeConnection, rid: string, payload: Buffer): Promise<void> {
-  let patch: unknown
-  try {
-    patch = JSON.parse(payload.toString('utf8'))
-  } catch (err) {
-    return twinError(conn, rid, conn.deps.twins.invalid(`reported properties are not valid JSON: ${(err as Error).message}`))
-  }
-  try {
-    const version = await conn.deps.twins.patchReported(identityOf(conn.deviceId, conn.moduleId), patch)
-    conn.publish(twinResponseTopic(204, rid, version), '', 0)
-  } catch (err) {
-    twinError(conn, rid, err)
-  }
 }

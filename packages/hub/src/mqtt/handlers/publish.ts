@@ -3,9 +3,8 @@
  * responses. A topic the client may not use closes the connection, as IoT Hub does.
  */
 import type { IPublishPacket } from 'mqtt-packet'
-import { HTTP_STATUS, isAppError } from '@ledge/common'
-import { MAX_D2C_MESSAGE_BYTES, parseInboundTopic, twinResponseTopic, type SystemProperties } from '@ledge/protocol'
-import { errors } from '../../errors.js'
+import { MAX_D2C_MESSAGE_BYTES, parseInboundTopic, type SystemProperties } from '@ledge/protocol'
+import { answerTwinGet, answerTwinPatch } from '@ledge/mqtt-server'
 import type { MqttConnection } from '../connection.js'
 
 export function handlePublish(conn: MqttConnection, packet: IPublishPacket): void {
@@ -19,9 +18,9 @@ export function handlePublish(conn: MqttConnection, packet: IPublishPacket): voi
     case 'telemetry':
       return acceptTelemetry(conn, packet, payload, what.systemProperties, what.properties)
     case 'twinGet':
-      return void twinGet(conn, what.rid)
+      return void answerTwinGet(conn, what.rid, () => conn.deps.twins.getForDevice(conn.deviceId, conn.moduleId))
     case 'twinPatchReported':
-      return void twinPatch(conn, what.rid, payload)
+      return void answerTwinPatch(conn, what.rid, payload, (patch) => conn.deps.twins.patchReported(conn.deviceId, conn.moduleId, patch))
     case 'methodResponse':
       conn.deps.methods.respond(conn.deviceId, conn.moduleId, what.rid, what.status, payload)
       return
@@ -59,36 +58,4 @@ function acceptTelemetry(conn: MqttConnection, packet: IPublishPacket, body: Buf
       conn.close('the hub could not store the message')
     },
   )
-}
-
-function twinError(conn: MqttConnection, rid: string, err: unknown): void {
-  const status = isAppError(err) ? HTTP_STATUS[err.kind] : 500
-  const message = isAppError(err) ? err.message : 'internal error'
-  if (!isAppError(err)) conn.log.error({ err, event: 'twin.failed' }, 'twin request failed')
-  // The SDK ignores the status segment: only a body with errorCode marks a failure (azure-sdk-wire.md §5).
-  conn.publish(twinResponseTopic(status, rid), JSON.stringify({ errorCode: status, message }), 0)
-}
-
-async function twinGet(conn: MqttConnection, rid: string): Promise<void> {
-  try {
-    const doc = await conn.deps.twins.getForDevice(conn.deviceId, conn.moduleId)
-    conn.publish(twinResponseTopic(200, rid), JSON.stringify(doc), 0)
-  } catch (err) {
-    twinError(conn, rid, err)
-  }
-}
-
-async function twinPatch(conn: MqttConnection, rid: string, payload: Buffer): Promise<void> {
-  let patch: unknown
-  try {
-    patch = JSON.parse(payload.toString('utf8'))
-  } catch (err) {
-    return twinError(conn, rid, errors.argumentInvalid(`reported properties are not valid JSON: ${(err as Error).message}`))
-  }
-  try {
-    const version = await conn.deps.twins.patchReported(conn.deviceId, conn.moduleId, patch)
-    conn.publish(twinResponseTopic(204, rid, version), '', 0)
-  } catch (err) {
-    twinError(conn, rid, err)
-  }
 }
