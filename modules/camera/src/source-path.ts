@@ -4,10 +4,10 @@
  * thing everywhere. URLs, `/dev/…` devices and absolute paths are left as they are.
  */
 import { isAbsolute, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { packageDir } from '@ledge/common'
 
 /** The camera package folder (`modules/camera`). */
-export const CAMERA_PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url))
+export const CAMERA_PACKAGE_DIR = packageDir('@ledge/module-camera')
 /** The samples folder made by scripts/prepare-samples.mjs. */
 export const SAMPLES_DIR = resolve(CAMERA_PACKAGE_DIR, 'samples')
 /** The default source: the samples with and without people, interleaved. */

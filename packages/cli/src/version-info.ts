@@ -1,4 +1,4 @@
 /** The CLI's version, from its package.json. */
-import { readFileSync } from 'node:fs'
+import { packageVersion } from '@ledge/common'
 
-export const CLI_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
+export const CLI_VERSION: string = packageVersion('@ledge/cli')

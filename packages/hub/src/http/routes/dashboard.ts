@@ -5,11 +5,11 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { extname, join, resolve, sep } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { packageDir } from '@ledge/common'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 
 /** Where `npm run build -w @ledge/dashboard` writes the dashboard, in this workspace. */
-export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../../../dashboard/dist/', import.meta.url))
+export const DEFAULT_DASHBOARD_DIR = join(packageDir('@ledge/hub'), '..', 'dashboard', 'dist') + sep
 
 export const DASHBOARD_PATH = '/dashboard/'
 
