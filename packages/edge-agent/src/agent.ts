@@ -19,7 +19,8 @@ import type { ModuleStateStore } from './module-state-store.js'
 import type { Planner } from './planner/planner.js'
 import type { Reporter, DeploymentStatus } from './reporter.js'
 import type { RestartPolicyManager } from './restart-policy.js'
-import type { PlanRunner, RunResult } from './runner/plan-runner.js'
+import type { CommandOutcome, PlanRunner, RunResult } from './runner/plan-runner.js'
+import { DEFAULT_MODULE_UPDATE_MODE, moduleUpdateModeOf, type ModuleUpdateMode } from './update-mode.js'
 import { createHash } from 'node:crypto'
 
 export interface AgentDeps {
@@ -31,6 +32,8 @@ export interface AgentDeps {
   runner: PlanRunner
   reporter: Reporter
   restartPolicy: RestartPolicyManager
+  /** The agent's own `ModuleUpdateMode` (its env); a manifest's `systemModules.edgeAgent.env` overrides it. */
+  moduleUpdateMode?: ModuleUpdateMode
   log: Logger
 }
 
@@ -52,12 +55,21 @@ export function statusOf(err: unknown): DeploymentStatus {
   return { code: DEPLOYMENT_STATUS.failed, description: err instanceof Error ? err.message : String(err) }
 }
 
-/** A plan run as a status: 200, or 500 naming each command that failed or waits for its retry. */
+const failureText = (o: CommandOutcome) => `${o.description}: ${o.error ?? o.result}${o.retryAt !== undefined ? ` (retry at ${new Date(o.retryAt).toISOString()})` : ''}`
+
+/**
+ * A plan run as a status: 200, or 500 naming each command that failed or waits for its retry; when a prerequisite
+ * (a pull under WaitForAllPulls) failed, 500 naming those, as nothing else ran.
+ */
 export function statusOfRun(run: RunResult): DeploymentStatus {
   if (run.ok) return OK
-  const failures = run.outcomes
-    .filter((o) => o.result !== 'succeeded')
-    .map((o) => `${o.description}: ${o.error ?? o.result}${o.retryAt !== undefined ? ` (retry at ${new Date(o.retryAt).toISOString()})` : ''}`)
+  if (run.blockedBy) {
+    return {
+      code: DEPLOYMENT_STATUS.failed,
+      description: `Failed to execute PrepareForUpdate command: ${run.blockedBy.map(failureText).join('; ')}. No module was changed (ModuleUpdateMode=WaitForAllPulls)`,
+    }
+  }
+  const failures = run.outcomes.filter((o) => o.result !== 'succeeded').map(failureText)
   return { code: DEPLOYMENT_STATUS.failed, description: `One or more commands failed: ${failures.join('; ')}` }
 }
 
@@ -96,12 +108,14 @@ export class Agent {
       version = doc.version
       const parsed = parseAgentDesired(doc.desired)
       if (!parsed.ok) throw new DeploymentConfigError(parsed.code, parsed.problems)
+      const updateMode = moduleUpdateModeOf(parsed.value.systemModules.edgeAgent.env, this.d.moduleUpdateMode ?? DEFAULT_MODULE_UPDATE_MODE)
+      if ('problem' in updateMode) throw new DeploymentConfigError(400, [updateMode.problem])
       desired = desiredModuleSet(parsed.value)
       runtime = runtimeInfoOf(parsed.value)
       const currentErr = await currentRead
       if (!current) throw currentErr
       const identities = await this.d.identities.reconcile(desired, current, signal)
-      const plan = this.d.planner.plan(desired, current, runtime, identities)
+      const plan = this.d.planner.plan(desired, current, runtime, identities, { moduleUpdateMode: updateMode.mode })
       commands = plan.length
       if (plan.length === 0) {
         status = OK

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { errors } from './errors.js'
+import { DEFAULT_MODULE_UPDATE_MODE, MODULE_UPDATE_MODES, MODULE_UPDATE_MODE_ENV, parseModuleUpdateMode, type ModuleUpdateMode } from './update-mode.js'
 
 const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback)
 
@@ -33,6 +34,8 @@ export interface AgentConfig {
   reconcileTimeoutMs: number
   configRefreshMs: number
   logLevel: string
+  /** Azure's `ModuleUpdateMode` env (a deployment's `systemModules.edgeAgent.env` overrides it); default NonBlocking. */
+  moduleUpdateMode?: ModuleUpdateMode
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
@@ -43,7 +46,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     for (const k of SDK_ENV) if (!env[k]) problems.push(`${k}: is required (or EdgeHubConnectionString)`)
     if (env.IOTEDGE_MODULEID && env.IOTEDGE_MODULEID !== '$edgeAgent') problems.push(`IOTEDGE_MODULEID: expected $edgeAgent, got ${env.IOTEDGE_MODULEID}`)
   }
-  if (problems.length > 0 || !r.success) throw errors.config(problems)
+  const updateModeText = env[MODULE_UPDATE_MODE_ENV]
+  const moduleUpdateMode = updateModeText === undefined ? DEFAULT_MODULE_UPDATE_MODE : parseModuleUpdateMode(updateModeText)
+  if (!moduleUpdateMode) problems.push(`${MODULE_UPDATE_MODE_ENV}: '${updateModeText}' is not one of ${MODULE_UPDATE_MODES.join(', ')}`)
+  if (problems.length > 0 || !r.success || !moduleUpdateMode) throw errors.config(problems)
   const c = r.data
   return {
     managementUri: c.IOTEDGE_MANAGEMENTURI,
@@ -53,5 +59,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     reconcileTimeoutMs: c.LEDGE_AGENT_RECONCILE_TIMEOUT_MS,
     configRefreshMs: c.LEDGE_AGENT_CONFIG_REFRESH_MS,
     logLevel: c.LEDGE_LOG_LEVEL,
+    moduleUpdateMode,
   }
 }

@@ -3,10 +3,9 @@
  * The edge agent process: the daemon starts it with the `IOTEDGE_*` environment (reference §1). Composition root:
  * the only place that picks adapters.
  */
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { createLogger, systemClock, type Logger } from '@ledge/common'
+import { createLogger, packageVersion, systemClock, type Logger } from '@ledge/common'
 import { Agent } from './agent.js'
 import { ManagementCommandFactory } from './commands/management-commands.js'
 import { loadConfig, type AgentConfig } from './config.js'
@@ -24,8 +23,7 @@ import { OrderedRetryPlanRunner } from './runner/plan-runner.js'
 import { Wakeup } from './wakeup.js'
 
 export function versionInfo(): VersionInfo {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-  return { version: pkg.version, build: process.env.LEDGE_BUILD ?? '', commit: process.env.LEDGE_COMMIT ?? '' }
+  return { version: packageVersion('@ledge/edge-agent'), build: process.env.LEDGE_BUILD ?? '', commit: process.env.LEDGE_COMMIT ?? '' }
 }
 
 export interface RunningAgent {
@@ -58,6 +56,7 @@ export async function startAgent(config: AgentConfig, log: Logger, o: { connect?
     runner: new OrderedRetryPlanRunner({ clock, log: log.child({ component: 'runner' }) }),
     reporter: new TwinReporter({ sink: twin, version: versionInfo(), log: log.child({ component: 'reporter' }) }),
     restartPolicy,
+    ...(config.moduleUpdateMode ? { moduleUpdateMode: config.moduleUpdateMode } : {}),
     log: log.child({ component: 'agent' }),
   })
   const wakeup = new Wakeup()

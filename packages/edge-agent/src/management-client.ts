@@ -9,6 +9,8 @@ import type { AgentModuleDetails, AgentModuleSpec, ModuleManagement } from './mo
 
 export const MANAGED_BY = 'IotEdge'
 const DEFAULT_TIMEOUT_MS = 60_000
+/** Calls that may pull an image (create, update, prepareupdate) on a slow link: as long as a reconcile may last. */
+const PULL_TIMEOUT_MS = 600_000
 
 interface Target {
   socketPath?: string
@@ -33,7 +35,7 @@ export class ManagementClient implements ModuleManagement {
     this.target = parseManagementUri(uri)
   }
 
-  private call<T>(method: string, path: string, what: string, body?: unknown, signal?: AbortSignal): Promise<{ status: number; body: T | undefined }> {
+  private call<T>(method: string, path: string, what: string, body?: unknown, signal?: AbortSignal, timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS): Promise<{ status: number; body: T | undefined }> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
     const sep = path.includes('?') ? '&' : '?'
     return new Promise((resolve, reject) => {
@@ -44,7 +46,7 @@ export class ManagementClient implements ModuleManagement {
           method,
           path: `${path}${sep}api-version=${MANAGEMENT_API_VERSION}`,
           headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
-          timeout: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+          timeout: timeoutMs,
           ...(signal ? { signal } : {}),
         },
         (res) => {
@@ -69,10 +71,14 @@ export class ManagementClient implements ModuleManagement {
           })
         },
       )
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`)))
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)))
       req.on('error', (err) => reject(signal?.aborted ? err : errors.daemonUnreachable(this.uri, err)))
       req.end(payload)
     })
+  }
+
+  private pullTimeoutMs(): number {
+    return Math.max(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS, PULL_TIMEOUT_MS)
   }
 
   async list(signal?: AbortSignal): Promise<AgentModuleDetails[]> {
@@ -90,11 +96,15 @@ export class ManagementClient implements ModuleManagement {
   }
 
   async create(spec: AgentModuleSpec, signal?: AbortSignal): Promise<void> {
-    await this.call('POST', '/modules', `create module ${spec.name}`, spec, signal)
+    await this.call('POST', '/modules', `create module ${spec.name}`, spec, signal, this.pullTimeoutMs())
   }
 
   async update(spec: AgentModuleSpec, signal?: AbortSignal): Promise<void> {
-    await this.call('PUT', `/modules/${encodeURIComponent(spec.name)}`, `update module ${spec.name}`, spec, signal)
+    await this.call('PUT', `/modules/${encodeURIComponent(spec.name)}`, `update module ${spec.name}`, spec, signal, this.pullTimeoutMs())
+  }
+
+  async prepareUpdate(spec: AgentModuleSpec, signal?: AbortSignal): Promise<void> {
+    await this.call('POST', `/modules/${encodeURIComponent(spec.name)}/prepareupdate`, `prepare the update of module ${spec.name}`, spec, signal, this.pullTimeoutMs())
   }
 
   private async action(name: string, action: 'start' | 'stop' | 'restart', signal?: AbortSignal): Promise<void> {

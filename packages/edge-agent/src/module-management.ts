@@ -32,6 +32,8 @@ export interface ModuleManagement {
   get(name: string, signal?: AbortSignal): Promise<AgentModuleDetails | undefined>
   create(spec: AgentModuleSpec, signal?: AbortSignal): Promise<void>
   update(spec: AgentModuleSpec, signal?: AbortSignal): Promise<void>
+  /** Readies `spec` without touching any module: the daemon pulls its image (`prepareupdate`). */
+  prepareUpdate(spec: AgentModuleSpec, signal?: AbortSignal): Promise<void>
   start(name: string, signal?: AbortSignal): Promise<void>
   stop(name: string, signal?: AbortSignal): Promise<void>
   restart(name: string, signal?: AbortSignal): Promise<void>

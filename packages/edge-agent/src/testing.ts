@@ -4,7 +4,7 @@
  */
 import { AppError, type Clock } from '@ledge/common'
 import type { Identity, SystemInfo } from '@ledge/protocol'
-import type { CurrentModule, DesiredModule } from './model.js'
+import type { CurrentModule, DesiredModule, RuntimeInfo } from './model.js'
 import type { AgentModuleDetails, AgentModuleSpec, ModuleManagement } from './module-management.js'
 import type { Command, CommandFactory } from './planner/command.js'
 
@@ -13,6 +13,7 @@ class RecordedCommand implements Command {
     readonly id: string,
     private readonly text: string,
     private readonly factory: RecordingCommandFactory,
+    readonly prerequisite = false,
   ) {}
 
   describe(): string {
@@ -36,12 +37,16 @@ export class RecordingCommandFactory implements CommandFactory {
     this.failures.set(text, new Error(message))
   }
 
-  private cmd(text: string, id = text): Command {
-    return new RecordedCommand(id, text, this)
+  private cmd(text: string, id = text, prerequisite = false): Command {
+    return new RecordedCommand(id, text, this, prerequisite)
   }
 
   create(m: DesiredModule): Command {
     return this.cmd(`create ${m.name}`, `create ${m.name}@${m.hash}`)
+  }
+  /** `prepare a`, or `prepare a (prerequisite)`. */
+  prepareUpdate(m: DesiredModule, _r: RuntimeInfo, o: { prerequisite?: boolean } = {}): Command {
+    return this.cmd(`prepare ${m.name}${o.prerequisite ? ' (prerequisite)' : ''}`, `prepare ${m.name}@${m.hash}`, o.prerequisite ?? false)
   }
   update(_c: CurrentModule, m: DesiredModule): Command {
     return this.cmd(`update ${m.name}`, `update ${m.name}@${m.hash}`)
@@ -159,6 +164,10 @@ export class FakeModuleManagement implements ModuleManagement {
     this.record(`update ${spec.name}`)
     this.module(spec.name, `update ${spec.name}`)
     this.modules.set(spec.name, { spec: structuredClone(spec), status: 'stopped' })
+  }
+
+  async prepareUpdate(spec: AgentModuleSpec): Promise<void> {
+    this.record(`prepare ${spec.name}`)
   }
 
   async start(name: string): Promise<void> {

@@ -168,3 +168,42 @@ test('no deployment yet: 406; the daemon unreachable: 500; neither throws', asyn
   assert.match(r.status.description, /unreachable/)
   assert.equal(reporter.last!.lastDesiredStatus.code, 500)
 })
+
+test('ModuleUpdateMode=WaitForAllPulls: a failed pull is reported (500) and no module is touched; a bad mode is 400', async () => {
+  const { deploy, reconcile, management, mutations, reporter } = setup()
+  const dockerCamera = (image: string, o: Json = {}) => camera({ type: 'docker', settings: { image }, ...o })
+  const withMode = (mode: string, modules: Json) => manifest(modules, {
+    runtime: { type: 'docker', settings: {} },
+    systemModules: {
+      edgeAgent: { type: 'process', settings: { command: 'ledge-edge-agent' }, env: { ModuleUpdateMode: { value: mode } } },
+      edgeHub: { type: 'process', status: 'running', restartPolicy: 'always', startupOrder: 0, settings: { command: 'ledge-edge-hub' } },
+    },
+  })
+  deploy(withMode('WaitForAllPulls', { camera: dockerCamera('cam:1'), lens: dockerCamera('lens:1', { startupOrder: 2 }) }))
+  assert.equal((await reconcile()).status.code, 200)
+  assert.deepEqual(mutations().filter((c) => c.startsWith('prepare')), ['prepare camera', 'prepare lens'], 'new modules pull first too')
+
+  // camera's update would run first, but lens's image cannot be pulled: nothing changes.
+  management.failOn('prepare lens', new Error('prepare the update of module lens: 503 image pull failed'))
+  const n = mutations().length
+  deploy(withMode('WaitForAllPulls', { camera: dockerCamera('cam:2'), lens: dockerCamera('lens:2', { startupOrder: 2 }) }))
+  const r = await reconcile()
+  assert.equal(r.status.code, 500)
+  assert.match(r.status.description, /^Failed to execute PrepareForUpdate command: prepare module lens \(pull its image\): .*503 image pull failed/)
+  assert.deepEqual(mutations().slice(n), ['prepare camera', 'prepare lens'])
+  assert.equal(management.modules.get('camera')!.spec.config.settings.image, 'cam:1')
+  assert.equal(management.modules.get('camera')!.status, 'running')
+  assert.equal(reporter.last!.lastDesiredStatus.code, 500)
+
+  // NonBlocking (the default): camera's update goes ahead, lens stays on its old image.
+  const m = mutations().length
+  deploy(manifest({ camera: dockerCamera('cam:2'), lens: dockerCamera('lens:2', { startupOrder: 2 }) }, { runtime: { type: 'docker', settings: {} } }))
+  assert.equal((await reconcile()).status.code, 500)
+  assert.deepEqual(mutations().slice(m), ['prepare camera', 'update camera', 'start camera', 'prepare lens'])
+  assert.equal(management.modules.get('lens')!.spec.config.settings.image, 'lens:1')
+
+  deploy(withMode('Sometimes', { camera: dockerCamera('cam:3') }))
+  const bad = await reconcile()
+  assert.equal(bad.status.code, 400)
+  assert.match(bad.status.description, /systemModules\.edgeAgent\.env\.ModuleUpdateMode: 'Sometimes' is not one of NonBlocking, WaitForAllPulls/)
+})

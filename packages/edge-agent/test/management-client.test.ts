@@ -44,6 +44,7 @@ test('paths, api-version and bodies of every call, over a Unix socket', async ()
     assert.equal(await c.get('missing'), undefined)
     await c.create({ name: 'a', type: 'process', config: { settings: { command: 'x' }, env: [{ key: 'K', value: 'v' }] }, labels: { l: '1' } })
     await c.update({ name: 'a', type: 'process', config: { settings: { command: 'y' } }, labels: {} })
+    await c.prepareUpdate({ name: 'b', type: 'docker', config: { settings: { image: 'b:2' } }, labels: {} })
     await c.start('a')
     await c.stop('a')
     await c.restart('a')
@@ -61,6 +62,7 @@ test('paths, api-version and bodies of every call, over a Unix socket', async ()
       `GET /modules/missing ${v}`,
       `POST /modules ${v} {"name":"a","type":"process","config":{"settings":{"command":"x"},"env":[{"key":"K","value":"v"}]},"labels":{"l":"1"}}`,
       `PUT /modules/a ${v} {"name":"a","type":"process","config":{"settings":{"command":"y"}},"labels":{}}`,
+      `POST /modules/b/prepareupdate ${v} {"name":"b","type":"docker","config":{"settings":{"image":"b:2"}},"labels":{}}`,
       `POST /modules/a/start ${v}`,
       `POST /modules/a/stop ${v}`,
       `POST /modules/a/restart ${v}`,

@@ -147,3 +147,34 @@ test('a dead module is removed (the next reconcile creates it again)', () => {
   assert.deepEqual(plan([a], [current(a, { status: 'dead' })]), ['remove a'])
   assert.deepEqual(plan([a], []), ['create a, then start a'])
 })
+
+test('docker updates pull first: in the module\'s own group (NonBlocking), or all up front as prerequisites (WaitForAllPulls)', () => {
+  const clock = new TestClock(T0)
+  const factory = new RecordingCommandFactory()
+  const p = new HealthRestartPlanner({ factory, restartPolicy: new RestartPolicyManager(clock) })
+  const docker = (name: string, image: string, startupOrder: number) => desired(name, { type: 'docker', startupOrder, settings: { image } })
+  const desiredSet = new ModuleSet([docker('hub', 'hub:2', 0), docker('cam', 'cam:2', 1), docker('fresh', 'fresh:1', 2), desired('proc', { settings: { command: 'node', args: ['v2.js'] } })])
+  const currentSet = new ModuleSet([current(docker('hub', 'hub:1', 0)), current(docker('cam', 'cam:1', 1)), current(desired('proc')), current('gone')])
+  const plan = (moduleUpdateMode?: 'NonBlocking' | 'WaitForAllPulls') =>
+    p.plan(desiredSet, currentSet, { type: 'docker', settings: {} }, undefined, moduleUpdateMode ? { moduleUpdateMode } : {}).map((c) => c.describe())
+
+  const nonBlocking = [
+    'prepare hub, then update hub, then start hub, then reset-restart-stats hub',
+    'prepare cam, then update cam, then start cam, then reset-restart-stats cam',
+    'create fresh, then start fresh',
+    'stop gone', 'remove gone',
+    'update proc, then start proc, then reset-restart-stats proc',
+  ]
+  assert.deepEqual(plan(), nonBlocking, 'NonBlocking is the default')
+  assert.deepEqual(plan('NonBlocking'), nonBlocking)
+  const waitForAll = p.plan(desiredSet, currentSet, { type: 'docker', settings: {} }, undefined, { moduleUpdateMode: 'WaitForAllPulls' })
+  assert.deepEqual(waitForAll.map((c) => c.describe()), [
+    'prepare hub (prerequisite)', 'prepare cam (prerequisite)', 'prepare fresh (prerequisite)',
+    'update hub, then start hub, then reset-restart-stats hub',
+    'update cam, then start cam, then reset-restart-stats cam',
+    'create fresh, then start fresh',
+    'stop gone', 'remove gone',
+    'update proc, then start proc, then reset-restart-stats proc',
+  ])
+  assert.deepEqual(waitForAll.map((c) => c.prerequisite === true), [true, true, true, false, false, false, false, false, false])
+})

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { silentLogger, TestClock } from '@ledge/common'
 import { OrderedRetryPlanRunner } from '../src/runner/plan-runner.js'
 import { RecordingCommandFactory } from '../src/testing.js'
-import { T0 } from './helpers.js'
+import { desired, T0 } from './helpers.js'
 
 function setup(retry = {}) {
   const clock = new TestClock(T0)
@@ -76,4 +76,32 @@ test('an aborted run skips what is left', async () => {
   const r = await runner.run('1', plan, ac.signal)
   assert.deepEqual(r.outcomes.map((o) => o.result), ['skipped', 'skipped', 'skipped'])
   assert.deepEqual(factory.executed, [])
+})
+
+test('a failed prerequisite stops every command that is not one; the other prerequisites still run', async () => {
+  const clock = new TestClock(T0)
+  const factory = new RecordingCommandFactory()
+  const runner = new OrderedRetryPlanRunner({ clock, log: silentLogger() })
+  const docker = (name: string) => desired(name, { type: 'docker', settings: { image: `${name}:2` } })
+  const runtime = { type: 'docker', settings: {} }
+  const plan = [
+    factory.prepareUpdate(docker('a'), runtime, { prerequisite: true }),
+    factory.prepareUpdate(docker('b'), runtime, { prerequisite: true }),
+    factory.stop({ name: 'a' }),
+    factory.start({ name: 'a' }),
+  ]
+  factory.fail('prepare a (prerequisite)', 'pull failed')
+  const r = await runner.run('1', plan, new AbortController().signal)
+  assert.deepEqual(factory.executed, ['prepare a (prerequisite)', 'prepare b (prerequisite)'], 'nothing that touches a module ran')
+  assert.deepEqual(r.outcomes.map((o) => o.result), ['failed', 'succeeded', 'skipped', 'skipped'])
+  assert.match(r.outcomes[2]!.error!, /prerequisite did not succeed \(prepare a \(prerequisite\)\)/)
+  assert.deepEqual(r.blockedBy?.map((o) => o.description), ['prepare a (prerequisite)'])
+
+  // Cooling off still blocks; after the cool-off a pull that works lets the plan through.
+  assert.deepEqual((await runner.run('1', plan, new AbortController().signal)).blockedBy?.map((o) => o.result), ['skipped'])
+  factory.failures.clear()
+  clock.advance(10_000)
+  const ok = await runner.run('1', plan, new AbortController().signal)
+  assert.equal(ok.ok, true)
+  assert.equal(ok.blockedBy, undefined)
 })

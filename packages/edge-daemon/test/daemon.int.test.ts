@@ -76,7 +76,7 @@ test('the edge daemon against a real hub', async (t) => {
     assert.equal(env.IOTEDGE_IOTHUBHOSTNAME, th.host)
     assert.equal(env.IOTEDGE_AUTHSCHEME, 'sasToken')
     assert.equal(env.IOTEDGE_APIVERSION, '2022-08-03')
-    assert.equal(env.IOTEDGE_WORKLOADURI, `unix://${join(home, 'mnt', 'edgeAgent.sock')}`)
+    assert.equal(env.IOTEDGE_WORKLOADURI, `unix://${join(home, 'mnt', 'edgeAgent', 'workload.sock')}`)
     assert.equal(env.IOTEDGE_MANAGEMENTURI, `unix://${agentSock}`)
     assert.equal(env.IOTEDGE_GATEWAYHOSTNAME, `${th.host}:${th.hub.mqttPort}`)
     assert.equal(env.EdgeDeviceHostName, 'edge-test')
@@ -84,7 +84,7 @@ test('the edge daemon against a real hub', async (t) => {
     assert.equal(env.LEDGE_AGENT_STATE_DIR, join(home, 'agent'))
     assert.equal(env.RuntimeLogLevel, 'debug')
     assert.deepEqual(agent.config.settings, { command: 'node', args: ['agent.js'] })
-    assert.equal(await mode(join(home, 'mnt', 'edgeAgent.sock')), 0o660)
+    assert.equal(await mode(join(home, 'mnt', 'edgeAgent', 'workload.sock')), 0o660)
   })
 
   await t.test('an agent that exits is started again', async () => {
@@ -124,7 +124,16 @@ test('the edge daemon against a real hub', async (t) => {
     assert.equal(env.IOTEDGE_GATEWAYHOSTNAME, 'edge-test')
     assert.equal(env.A, '1')
     assert.equal(env.IOTEDGE_MANAGEMENTURI, undefined)
-    assert.equal(await mode(join(home, 'mnt', 'sensor.sock')), 0o660)
+    assert.equal(await mode(join(home, 'mnt', 'sensor', 'workload.sock')), 0o660, 'a folder per module (a container mounts the folder)')
+
+    // prepareupdate: agent-only, the body is the spec to prepare (the module need not exist); nothing to pull for a process.
+    const next = { name: 'later', type: 'process', config: { settings: { command: 'node' } } }
+    assert.equal((await unixRequest(pub, 'POST', `/modules/later/prepareupdate?${V}`, next)).status, 403)
+    assert.equal((await unixRequest(agentSock, 'POST', `/modules/later/prepareupdate?${V}`, next)).status, 204)
+    const mismatch = await unixRequest(agentSock, 'POST', `/modules/other/prepareupdate?${V}`, next)
+    assert.equal(mismatch.status, 400)
+    assert.match(mismatch.json.message, /differs from 'other'/)
+    assert.equal(runtime.modules.has('later'), false, 'prepare creates nothing')
 
     assert.equal((await unixRequest(agentSock, 'POST', `/modules?${V}`, spec)).status, 409)
     const docker = await unixRequest(agentSock, 'POST', `/modules?${V}`, { name: 'd', type: 'docker', config: { settings: { image: 'x' } } })
@@ -195,15 +204,19 @@ test('the edge daemon against a real hub', async (t) => {
     assert.equal((await unixRequest(pub, 'DELETE', `/modules/sensor?${V}`)).status, 403)
     assert.equal((await unixRequest(agentSock, 'DELETE', `/modules/sensor?${V}`)).status, 204)
     assert.equal(runtime.modules.has('sensor'), false)
-    await assert.rejects(stat(join(home, 'mnt', 'sensor.sock')), 'the workload socket is gone')
+    await assert.rejects(stat(join(home, 'mnt', 'sensor')), 'the workload socket and its folder are gone')
   })
 
   await t.test('a restart on the same device keeps the modules; another device removes them', async () => {
     await daemon!.close()
     runtime.modules.set('leftover', { name: 'leftover', type: 'process', status: 'stopped', health: 'none', config: { name: 'leftover', type: 'process', settings: { command: 'x' }, env: {} } })
+    // A module made by an older daemon (one socket file per module in mnt/) keeps the path its container was made with.
+    const oldPath = join(home, 'mnt', 'elder.sock')
+    runtime.modules.set('elder', { name: 'elder', type: 'process', status: 'stopped', health: 'none', config: { name: 'elder', type: 'process', settings: { command: 'x' }, env: { IOTEDGE_WORKLOADURI: `unix://${oldPath}` } } })
     daemon = await startDaemon(config, { log: silentLogger(), runtimes: [runtime] })
     assert.ok(runtime.modules.has('leftover'))
-    assert.equal(await mode(join(home, 'mnt', 'leftover.sock')), 0o660, 'existing modules get their sockets back')
+    assert.equal(await mode(join(home, 'mnt', 'leftover', 'workload.sock')), 0o660, 'existing modules get their sockets back')
+    assert.equal(await mode(oldPath), 0o660)
     await daemon.close()
 
     const key2 = await createEdgeDevice(th, 'edge-2')

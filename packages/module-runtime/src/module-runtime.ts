@@ -76,6 +76,11 @@ export interface ModuleRuntime {
   /** The module `type` this runtime runs. */
   readonly type: string
   create(config: ModuleConfig): Promise<void>
+  /**
+   * Readies what a `create` of `config` will need without touching any module: a container runtime pulls the image
+   * (the management API's `prepareupdate`). Optional: a runtime with nothing to fetch leaves it out.
+   */
+  prepare?(config: ModuleConfig): Promise<void>
   start(name: string): Promise<void>
   /** Asks the module to stop (SIGTERM or equivalent), and forces it after `graceMs`. */
   stop(name: string, opts?: { graceMs?: number }): Promise<void>

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { hasCode } from '@ledge/module-runtime/testing'
-import { createBody, LABELS, parseSettings, storedConfig } from './settings.js'
+import { createBody, LABELS, parseSettings, storedConfig, workloadMountOf } from './settings.js'
 
 const ctx = { containerName: 'm1', runtimeId: 'r1', network: 'azure-iot-edge', hostname: 'edge.local' }
 
@@ -23,6 +23,14 @@ test('createBody: createOptions as given, settings.image wins, module env over c
   assert.equal(body.Labels?.[LABELS.owner], 'Microsoft.Azure.Devices.Edge.Agent')
   assert.deepEqual(JSON.parse(body.Labels![LABELS.env]!), { B: { value: 'module' } })
   assert.deepEqual(JSON.parse(body.Labels![LABELS.config]!), config)
+})
+
+test('the workload socket: its folder is mounted when the folder is the module\'s own, else the file', () => {
+  const config = { name: 'sensor', type: 'docker', settings: { image: 'a' }, env: { IOTEDGE_WORKLOADURI: 'unix:///var/lib/ledge/mnt/sensor/workload.sock' } }
+  const body = createBody(config, parseSettings(config), ctx)
+  assert.deepEqual(body.HostConfig?.Mounts, [{ Type: 'bind', Source: '/var/lib/ledge/mnt/sensor', Target: '/var/lib/ledge/mnt/sensor' }])
+  assert.equal(workloadMountOf('/var/lib/ledge/mnt/sensor.sock', 'sensor'), '/var/lib/ledge/mnt/sensor.sock', 'a shared folder is never mounted')
+  assert.equal(workloadMountOf('/var/lib/ledge/mnt/other/workload.sock', 'sensor'), '/var/lib/ledge/mnt/other/workload.sock')
 })
 
 test('createBody: NetworkMode from createOptions wins; no alias on host networking; createOptions may be an object (TOML)', () => {

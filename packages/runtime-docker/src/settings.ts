@@ -5,6 +5,7 @@
  * `net.azure-devices.edge.*` labels, the workload (and management) sockets bind-mounted where the env says, and the
  * module on the runtime's network.
  */
+import { posix } from 'node:path'
 import type { ContainerCreateOptions } from 'dockerode'
 import type { ModuleConfig } from '@ledge/module-runtime'
 import { moduleErrors } from '@ledge/module-runtime'
@@ -228,7 +229,8 @@ export function createBody(config: ModuleConfig, s: DockerSettings, ctx: CreateC
   const hostConfig = { ...(o.HostConfig ?? {}), NetworkMode: network }
   const mounts = [...(hostConfig.Mounts ?? [])]
   for (const name of MOUNTED_ENV) {
-    const path = hostPathOf(config.env?.[name])
+    let path = hostPathOf(config.env?.[name])
+    if (path && name === IOTEDGE_ENV.workloadUri) path = workloadMountOf(path, config.name)
     if (path && !mounts.some((m) => m.Target === path)) mounts.push({ Type: 'bind', Source: path, Target: path })
   }
   if (mounts.length > 0) hostConfig.Mounts = mounts
@@ -247,6 +249,18 @@ export function createBody(config: ModuleConfig, s: DockerSettings, ctx: CreateC
     body.NetworkingConfig = { ...o.NetworkingConfig, EndpointsConfig: endpoints }
   }
   return body
+}
+
+/**
+ * What to mount for the workload socket: its folder when the folder is the module's own (`…/<module>/workload.sock`,
+ * the daemon's layout), else the socket file. A file bind mount pins the inode the container started with, so a
+ * socket the daemon binds again (a daemon restart) would stay out of reach of a container that kept running; a
+ * folder mount sees the new one. Only a folder named after the module is mounted: a shared folder would show the
+ * container other modules' sockets.
+ */
+export function workloadMountOf(socketPath: string, moduleName: string): string {
+  const folder = posix.dirname(socketPath)
+  return posix.basename(folder) === moduleName ? folder : socketPath
 }
 
 /** `unix:///a/b.sock` → `/a/b.sock`; an absolute path as it is; anything else (tcp://…) is not mounted. */

@@ -14,6 +14,7 @@ class ManagementCommand implements Command {
     readonly id: string,
     private readonly description: string,
     private readonly run: (signal: AbortSignal) => Promise<void>,
+    readonly prerequisite = false,
   ) {}
 
   describe(): string {
@@ -39,6 +40,12 @@ export class ManagementCommandFactory implements CommandFactory {
       await this.d.management.create(toModuleSpec(m, runtime), signal)
       await this.applied(m.name, 'stopped')
     })
+  }
+
+  prepareUpdate(m: DesiredModule, runtime: RuntimeInfo, o: { prerequisite?: boolean } = {}): Command {
+    return new ManagementCommand(`prepare ${m.name}@${short(m.hash)}`, `prepare module ${m.name} (pull its image)`, async (signal) => {
+      await this.d.management.prepareUpdate(toModuleSpec(m, runtime), signal)
+    }, o.prerequisite ?? false)
   }
 
   update(current: CurrentModule, next: DesiredModule, runtime: RuntimeInfo): Command {

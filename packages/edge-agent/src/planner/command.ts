@@ -10,6 +10,11 @@ export interface Command {
   readonly id: string
   describe(): string
   execute(signal: AbortSignal): Promise<void>
+  /**
+   * A prerequisite of the plan (Azure's `ExcecutionPrerequisiteException`): when it fails, or waits for its retry,
+   * the runner runs the other prerequisites but none of the commands that are not.
+   */
+  readonly prerequisite?: boolean
 }
 
 /** What a plan is: commands run in order. */
@@ -18,6 +23,11 @@ export type Plan = readonly Command[]
 export interface CommandFactory {
   /** Create the module (pulling its image where the runtime has images). */
   create(module: DesiredModule, runtime: RuntimeInfo): Command
+  /**
+   * Ready the module's new spec without touching any module (pull its image). `prerequisite`: a failure stops the
+   * plan (ModuleUpdateMode=WaitForAllPulls).
+   */
+  prepareUpdate(module: DesiredModule, runtime: RuntimeInfo, o?: { prerequisite?: boolean }): Command
   /** Recreate the module with the new spec. */
   update(current: CurrentModule, next: DesiredModule, runtime: RuntimeInfo): Command
   start(module: { name: string }): Command

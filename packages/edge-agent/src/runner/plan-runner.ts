@@ -3,7 +3,8 @@
  * outcome is collected. A command that failed is retried on a later run with a cool-off of
  * min(coolOffUnit × 2^(failures − 1), maxCoolOff), keyed by its id; until then it is skipped. All of that state is
  * dropped when a new deployment arrives, so a fixed deployment is tried at once (Azure #6971, where retries stopped
- * until the agent restarted).
+ * until the agent restarted). A prerequisite that fails (or cools off) stops every later command that is not one
+ * (ModuleUpdateMode=WaitForAllPulls: no module is touched until every image is there).
  */
 import type { Clock, Logger } from '@ledge/common'
 import type { Command, Plan } from '../planner/command.js'
@@ -25,6 +26,8 @@ export interface RunResult {
   outcomes: CommandOutcome[]
   /** Every command succeeded. */
   ok: boolean
+  /** The prerequisites that did not succeed: then no other command ran. */
+  blockedBy?: CommandOutcome[]
 }
 
 export interface PlanRunner {
@@ -66,10 +69,18 @@ export class OrderedRetryPlanRunner implements PlanRunner {
       this.deploymentId = deploymentId
     }
     const outcomes: CommandOutcome[] = []
+    const blockedBy: CommandOutcome[] = []
     for (const command of plan) {
-      outcomes.push(await this.runOne(command, signal))
+      if (blockedBy.length > 0 && !command.prerequisite) {
+        const why = blockedBy.map((o) => o.description).join(', ')
+        outcomes.push({ id: command.id, description: command.describe(), result: 'skipped', error: `not run: a prerequisite did not succeed (${why})` })
+        continue
+      }
+      const outcome = await this.runOne(command, signal)
+      if (command.prerequisite && outcome.result !== 'succeeded') blockedBy.push(outcome)
+      outcomes.push(outcome)
     }
-    return { deploymentId, outcomes, ok: outcomes.every((o) => o.result === 'succeeded') }
+    return { deploymentId, outcomes, ok: outcomes.every((o) => o.result === 'succeeded'), ...(blockedBy.length > 0 ? { blockedBy } : {}) }
   }
 
   private async runOne(command: Command, signal: AbortSignal): Promise<CommandOutcome> {

@@ -44,7 +44,13 @@ export function managementRouter(d: ManagementDeps, privileged: boolean): Router
       return { json: m.details(await m.update(spec, query.get('start') === 'true')) }
     }))
     .add('DELETE', '/modules/:name', agentOnly('delete modules', async ({ params }) => (await m.remove(params.name!), { status: 204 })))
-    .add('POST', '/modules/:name/prepareupdate', agentOnly('prepare updates', async ({ params }) => (await m.mustGet(params.name!), { status: 204 })))
+    .add('POST', '/modules/:name/prepareupdate', agentOnly('prepare updates', async ({ params, body }) => {
+      // aziot-edged: the spec to prepare is the body; the module need not exist yet (a deployment pulls ahead).
+      const spec = parseModuleSpec(await body())
+      if (spec.name !== params.name) throw errors.badRequest(`the body's name '${spec.name}' differs from '${params.name}' in the path`)
+      await m.prepare(spec)
+      return { status: 204 }
+    }))
     .add('POST', '/modules/:name/start', async ({ params }) => (await m.start(params.name!), { status: 204 }))
     .add('POST', '/modules/:name/stop', async ({ params }) => (await m.stop(params.name!), { status: 204 }))
     .add('POST', '/modules/:name/restart', async ({ params }) => (await m.restart(params.name!), { status: 204 }))

@@ -5,7 +5,7 @@
  */
 import { isAppError, type Logger } from '@ledge/common'
 import type { LogLine, LogOptions, ModuleConfig, ModuleRuntime, ModuleState } from '@ledge/module-runtime'
-import type { EnvVar, ManagementRuntimeStatus, ModuleDetails, ModuleSpec } from '@ledge/protocol'
+import { IOTEDGE_ENV, type EnvVar, type ManagementRuntimeStatus, type ModuleDetails, type ModuleSpec } from '@ledge/protocol'
 import { z } from 'zod'
 import { errors } from '../errors.js'
 import type { IdentityManager } from '../identity/identity-manager.js'
@@ -118,6 +118,25 @@ export class ModuleService {
     return (await runtime.get(spec.name))!
   }
 
+  /**
+   * Readies an update of the module to `spec` without touching it or any other module (aziot-edged's
+   * `prepareupdate`): the runtime pulls the image. The module need not exist yet. A runtime with nothing to fetch
+   * (processes) has nothing to do.
+   */
+  async prepare(spec: ModuleSpec): Promise<void> {
+    const runtime = this.runtimeFor(spec.type)
+    if (!runtime.prepare) return
+    const role: ModuleRole = spec.name === this.d.agentName ? 'agent' : spec.name === EDGE_HUB_MODULE_NAME ? 'edgeHub' : 'module'
+    await runtime.prepare({
+      name: spec.name,
+      type: spec.type,
+      settings: withBuiltInEdgeHub(role, spec.type, spec.config.settings),
+      env: Object.fromEntries((spec.config.env ?? []).map((e) => [e.key, e.value])),
+      ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}),
+    })
+    this.d.log.info({ event: 'module.prepared', module: spec.name, type: spec.type }, 'module update prepared')
+  }
+
   /** Replaces the module's config (Azure: remove and create again), starting it when `start`. */
   async update(spec: ModuleSpec, start: boolean, labels: Record<string, string> = {}): Promise<ModuleState> {
     this.runtimeFor(spec.type)
@@ -158,9 +177,16 @@ export class ModuleService {
     return runtime.logs(name, opts)
   }
 
-  /** Every module gets its workload socket again (daemon start: the modules outlived the previous daemon). */
+  /**
+   * Every module gets its workload socket again (daemon start: the modules outlived the previous daemon), where its
+   * `IOTEDGE_WORKLOADURI` says: a module created by an older daemon keeps the path its container was made with.
+   */
   async attachExisting(): Promise<void> {
-    for (const m of await this.list()) await this.d.workload.ensure(m.name, moduleIdOf(m.name, this.d.agentName))
+    for (const m of await this.list()) {
+      const uri = m.config.env?.[IOTEDGE_ENV.workloadUri]
+      const path = uri?.startsWith('unix://') ? uri.slice('unix://'.length) : undefined
+      await this.d.workload.ensure(m.name, moduleIdOf(m.name, this.d.agentName), path)
+    }
   }
 
   /** Stops every module, each with its grace period. */
