@@ -25,6 +25,10 @@ if (existsSync(join(dash, 'src')) && (!existsSync(dashIndex) || statSync(dashInd
   execSync('npm run build -w @ledge/dashboard', { cwd: root, stdio: 'inherit' })
 }
 
+// The device-side processes as plain JavaScript (dist/: the CLI, which is also the daemon and the hub, the edge agent,
+// the edge hub), rebuilt when a source file is newer than the build: see scripts/build.mjs.
+execSync(`node ${JSON.stringify(join(root, 'scripts', 'build.mjs'))} --if-stale`, { cwd: root, stdio: 'inherit' })
+
 // Sample camera frames for the crowd-analytics modules and demo: face-api's demo photos and, for frames without
 // people, images from a Debian package (see modules/camera/scripts/prepare-samples.mjs). Idempotent.
 execSync(`node ${JSON.stringify(join(root, 'modules', 'camera', 'scripts', 'prepare-samples.mjs'))}`, { cwd: root, stdio: 'inherit' })

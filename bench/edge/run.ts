@@ -17,6 +17,7 @@ import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'node:http'
 import { repoRoot } from '@ledge/testkit'
+import { residentUnionKb, rssKb, ussKb } from './memory.js'
 
 const runsArg = process.argv.indexOf('--runs')
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5
@@ -31,11 +32,6 @@ if (!process.env.LEDGE_TEST_CA_CERT) {
   process.exit(r.status ?? 1)
 }
 const { startTestHub, testCaFiles } = await import('@ledge/testkit')
-
-function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? Number(m[1]) : NaN
-}
 
 function childrenOf(pid: number): number[] {
   const out: number[] = []
@@ -123,10 +119,17 @@ try {
   // Idle footprint: the agent with nothing deployed, after it settled.
   await new Promise((r) => setTimeout(r, 10_000))
   const agentPid = childrenOf(daemon.pid!).find((p) => /edge-agent/.test(cmdline(p)))
-  const floor = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'])
+  const floors = [0, 1].map(() => spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)']))
   await new Promise((r) => setTimeout(r, 1500))
-  const footprint = { daemon: rssKb(daemon.pid!), agent: agentPid ? rssKb(agentPid) : NaN, bareNode: rssKb(floor.pid!) }
-  floor.kill()
+  const pids = { daemon: daemon.pid!, agent: agentPid ?? NaN }
+  const footprint = {
+    rss: { daemon: rssKb(pids.daemon), agent: rssKb(pids.agent) },
+    uss: { daemon: ussKb(pids.daemon), agent: ussKb(pids.agent) },
+    union: residentUnionKb([pids.daemon, pids.agent]),
+    bareNode: { rss: rssKb(floors[0]!.pid!), union1: residentUnionKb([floors[0]!.pid!]), union2: residentUnionKb(floors.map((f) => f.pid!)) },
+    agentCommand: agentPid ? cmdline(agentPid) : '',
+  }
+  for (const f of floors) f.kill()
 
   // Deployment latency.
   const latency: Record<number, number[]> = {}
@@ -147,15 +150,18 @@ try {
   }
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU'
+  const mb = (kb: number | undefined): string => (kb === undefined ? 'n/a (needs root)' : (kb / 1024).toFixed(1))
+  const fromBuild = /dist\/edge-agent\.js/.test(footprint.agentCommand)
   const lines = [
-    `Machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; the hub runs in the benchmark process, the daemon and the agent through tsx (no build step).`,
+    `Machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; the hub runs in the benchmark process; the daemon and the agent run ${fromBuild ? 'from the build (dist/, plain JavaScript)' : 'from their TypeScript sources through tsx'}.`,
     '',
     '| Measure | Ledge | Reference | Target |',
     '|---|---|---|---|',
     ...[2, 10].map((n) => `| set-modules → ${n} process modules running, median / max of ${RUNS} (ms) | ${percentile(latency[n]!, 50).toFixed(0)} / ${Math.max(...latency[n]!).toFixed(0)} | – | < 2000 |`),
-    `| RSS idle: daemon (MB) | ${(footprint.daemon / 1024).toFixed(1)} | bare \`node\` process: ${(footprint.bareNode / 1024).toFixed(1)} | |`,
-    `| RSS idle: edge agent (MB) | ${(footprint.agent / 1024).toFixed(1)} | bare \`node\` process: ${(footprint.bareNode / 1024).toFixed(1)} | |`,
-    `| RSS idle: daemon + agent (MB) | ${((footprint.daemon + footprint.agent) / 1024).toFixed(1)} | 2 × bare node: ${((2 * footprint.bareNode) / 1024).toFixed(1)} | < 40 |`,
+    `| RSS idle: daemon / edge agent (MB) | ${mb(footprint.rss.daemon)} / ${mb(footprint.rss.agent)} | bare \`node\`: ${mb(footprint.bareNode.rss)} | |`,
+    `| private memory (USS) idle: daemon / edge agent (MB) | ${mb(footprint.uss.daemon)} / ${mb(footprint.uss.agent)} | | |`,
+    `| RSS idle: daemon + agent, sum (MB) | ${mb(footprint.rss.daemon + footprint.rss.agent)} | 2 × bare node: ${mb(2 * footprint.bareNode.rss)} | |`,
+    `| resident idle: daemon and agent together, distinct pages (MB) | ${mb(footprint.union)} | 1 bare node: ${mb(footprint.bareNode.union1)}; 2 bare nodes: ${mb(footprint.bareNode.union2)} | < 40 |`,
   ]
   process.stdout.write(lines.join('\n') + '\n')
 } finally {

@@ -3,6 +3,7 @@
  * module with its grace period). SIGHUP, or `ledge edge config apply`, makes it re-read the config file.
  */
 import type { Command } from 'commander'
+import { useSmallFootprint } from '@ledge/common'
 import type { CliIo } from '../context.js'
 import { errors } from '../errors.js'
 import { configProblems, edgeConfigFile } from './edge-config.js'
@@ -17,6 +18,7 @@ export function addEdgeStartCommand(edge: Command, io: CliIo): void {
     .description('run the edge daemon (workload and management APIs, the edge agent) until Ctrl-C')
     .option('--config <file>', 'the config file (default: LEDGE_EDGE_CONFIG, else /etc/ledge/config.toml)')
     .action(async (o: StartOpts) => {
+      useSmallFootprint() // before the daemon's code loads: it idles, memory matters more than speed
       const pkg = await import('@ledge/edge-daemon')
       const file = edgeConfigFile(pkg, o.config, io)
       try {

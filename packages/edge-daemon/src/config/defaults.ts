@@ -1,9 +1,9 @@
 /**
  * Defaults that depend on where Ledge is installed: the config file's path and the edge agent's command line.
  */
-import { existsSync } from 'node:fs'
+import { dirname, join, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { join } from 'node:path'
+import { packageDir, SMALL_FOOTPRINT_FLAGS } from '@ledge/common'
 
 /** Where `ledge edge start` and `ledge edge config …` look without `--config` (Azure: /etc/aziot/config.toml). */
 export const DEFAULT_CONFIG_FILE = '/etc/ledge/config.toml'
@@ -12,28 +12,36 @@ export function defaultConfigFile(env: Record<string, string | undefined> = proc
   return env.LEDGE_EDGE_CONFIG ?? DEFAULT_CONFIG_FILE
 }
 
-/** The repository (or installation) root: this file is `<root>/packages/edge-daemon/src/config/defaults.ts`. */
-export const LEDGE_ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
+/** The repository (or installation) root: the folder above `packages/`. */
+export const LEDGE_ROOT = dirname(dirname(packageDir('@ledge/edge-daemon')))
 
 /**
- * The edge agent Ledge runs when `[agent.config]` gives no command: Node running the Ledge edge agent, built
- * (`packages/edge-agent/bin/edge-agent.js`) or from source through tsx.
+ * The build this code runs from (scripts/build.mjs bundles the daemon, the agent and the edge hub together into
+ * `<root>/dist`), or undefined when it runs from its TypeScript sources. A daemon started from the build starts the
+ * agent and the edge hub from the same build, so the three never mix versions.
  */
-export function defaultAgentSettings(root = LEDGE_ROOT): { command: string; args: string[] } {
-  const bin = join(root, 'packages/edge-agent/bin/edge-agent.js')
-  if (existsSync(bin)) return { command: process.execPath, args: [bin] }
-  // An absolute loader URL: the agent's working directory (modules_dir) cannot resolve the bare name `tsx`.
+export function runningBuild(here = fileURLToPath(import.meta.url), root = LEDGE_ROOT): string | undefined {
+  const dist = join(root, 'dist')
+  return here.startsWith(dist + sep) ? dist : undefined
+}
+
+/** Node running one of Ledge's processes: its bundle when the daemon runs from the build, else its sources via tsx. */
+function nodeCommand(entry: 'edge-agent' | 'edge-hub', source: string, build: string | undefined, root: string, flags: readonly string[] = []): { command: string; args: string[] } {
+  if (build) return { command: process.execPath, args: [...flags, join(build, `${entry}.js`)] }
+  // An absolute loader URL: the process's working directory (modules_dir) cannot resolve the bare name `tsx`.
   const tsx = import.meta.resolve('tsx')
-  return { command: process.execPath, args: ['--import', tsx, join(root, 'packages/edge-agent/src/main.ts')] }
+  return { command: process.execPath, args: [...flags, '--import', tsx, join(root, source)] }
+}
+
+/** The edge agent Ledge runs when `[agent.config]` gives no command: a control-plane process, kept small. */
+export function defaultAgentSettings(root = LEDGE_ROOT, build = runningBuild()): { command: string; args: string[] } {
+  return nodeCommand('edge-agent', 'packages/edge-agent/src/main.ts', build, root, SMALL_FOOTPRINT_FLAGS)
 }
 
 /**
  * The edge hub Ledge runs for the `edgeHub` system module when its process settings give no command (a manifest
- * written for Azure names the `mcr.microsoft.com/azureiotedge-hub` image instead): Node running Ledge's edge hub.
+ * written for Azure names the `mcr.microsoft.com/azureiotedge-hub` image instead).
  */
-export function defaultEdgeHubSettings(root = LEDGE_ROOT): { command: string; args: string[] } {
-  const bin = join(root, 'packages/edge-hub/bin/edge-hub.js')
-  if (existsSync(bin)) return { command: process.execPath, args: [bin] }
-  const tsx = import.meta.resolve('tsx')
-  return { command: process.execPath, args: ['--import', tsx, join(root, 'packages/edge-hub/src/main.ts')] }
+export function defaultEdgeHubSettings(root = LEDGE_ROOT, build = runningBuild()): { command: string; args: string[] } {
+  return nodeCommand('edge-hub', 'packages/edge-hub/src/main.ts', build, root)
 }
