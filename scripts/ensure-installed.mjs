@@ -5,14 +5,21 @@ import { execSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
+import { tmpdir } from 'node:os'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const marker = join(root, 'node_modules', '.package-lock.json')
 const lock = join(root, 'package-lock.json')
 const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs)
 if (stale) {
-  console.error('ledge: installing npm packages (first run: better-sqlite3 compiles from source, about 2 minutes)…')
-  execSync(existsSync(lock) ? 'npm ci' : 'npm install', { cwd: root, stdio: 'inherit' })
+  // A fresh clone gets `npm ci`. A checkout that has node_modules gets `npm install`, which only adds what is missing:
+  // `npm ci` would delete node_modules under any test or process running from it. flock(1) serialises concurrent
+  // runs (several `npm test` at once), and the check is made again once the lock is held.
+  const fresh = !existsSync(join(root, 'node_modules'))
+  const command = fresh ? 'npm ci --no-audit --no-fund' : 'npm install --no-audit --no-fund'
+  console.error(`ledge: ${fresh ? 'installing npm packages (first run: better-sqlite3 compiles from source, about 2 minutes)' : 'updating npm packages to package-lock.json'}…`)
+  const script = `if [ ! -e ${JSON.stringify(marker)} ] || [ ${JSON.stringify(lock)} -nt ${JSON.stringify(marker)} ]; then ${command} && touch ${JSON.stringify(marker)}; fi`
+  execSync(`flock ${JSON.stringify(join(tmpdir(), 'ledge-npm-install.lock'))} sh -c ${JSON.stringify(script)}`, { cwd: root, stdio: 'inherit' })
 }
 
 // The web dashboard the hub serves under /dashboard/: built on a fresh machine, and again when its sources change.
