@@ -15,7 +15,8 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freeLoopbackAddress, privilegedPortProblem, repoRoot, requireEnvironment, rest, startTestHub, testCaFiles, type TestHub } from '@ledge/testkit'
-import { HubEventLog, childPid, childPids, eventually, management, sleep, type SeenEvent } from './e2e-helpers.js'
+import { assertDetections, assertFramesMatchDetections, DETECTOR, frameKey, isDetection, isFrame } from './crowd-assertions.js'
+import { HubEventLog, childPid, childPids, eventually, management, sleep } from './e2e-helpers.js'
 import { ensureSamples } from './samples.js'
 
 const require = createRequire(import.meta.url)
@@ -26,7 +27,6 @@ const LEDGE_BIN = join(repoRoot, 'packages', 'cli', 'bin', 'ledge.js')
 const EDGE = 'CrowdEdge'
 const LEAF = 'lobby-cam'
 const INJECTOR = 'frame-injector'
-const DETECTOR = 'face-detector'
 
 /** The manifest as a deployer would fill it in, plus what this machine needs: the edge hub on the test's address. */
 async function crowdAnalytics(edgeHost: string): Promise<any> {
@@ -60,10 +60,6 @@ async function createDevice(th: TestHub, deviceId: string, body: Record<string, 
   assert.equal(r.status, 200, JSON.stringify(r.body))
   return r.body
 }
-
-const isDetection = (e: SeenEvent): boolean => e.moduleId === DETECTOR && e.bodyEncoding === 'json' && e.body?.frameId !== undefined
-const isFrame = (e: SeenEvent): boolean => e.moduleId === DETECTOR && e.jpeg
-const frameKey = (p: { cameraId?: string; frameId?: string }): string => `${p.cameraId}/${p.frameId}`
 
 test('crowd analytics on a real edge device: faces forwarded, empty frames dropped, live threshold, leaf camera, corrupt frame', { timeout: 240_000 }, async (t) => {
   if (!requireEnvironment(t, await privilegedPortProblem())) return
@@ -146,14 +142,7 @@ test('crowd analytics on a real edge device: faces forwarded, empty frames dropp
     const before = await detectorProcess()
     for (const pid of await childPids(daemon.child.pid!)) modulePids.add(pid)
     assert.ok(before.pid, 'the face-detector runs as a child of the daemon')
-    const firstDetections = hubEvents.all.filter(isDetection)
-    for (const d of firstDetections) {
-      assert.equal(d.systemProperties.contentType, 'application/json')
-      assert.equal(d.properties.faceCount, String(d.body.faceCount))
-      assert.equal(d.body.model, 'tiny')
-      assert.equal(d.body.forwarded, d.body.faceCount >= 1, `forwarded iff faceCount >= 1 (the deployed threshold): ${JSON.stringify(d.body)}`)
-      if (d.body.faceCount > 0) assert.equal(d.body.boxes.length, d.body.faceCount)
-    }
+    assertDetections(hubEvents.all.filter(isDetection), 1)
     assertFramesMatchDetections(hubEvents.all, 1)
 
     // 2. A corrupt JPEG on the detector's input (from a leaf device through the gateway, routed there for the test)
@@ -257,27 +246,3 @@ test('crowd analytics on a real edge device: faces forwarded, empty frames dropp
   }
   console.error(`crowd-analytics e2e took ${Date.now() - started} ms`)
 })
-
-/**
- * Every forwarded frame has a detection of the same camera frame that counted at least `threshold` faces and says
- * it was forwarded, with the same face count; no detection with no face has a forwarded frame.
- */
-function assertFramesMatchDetections(events: readonly SeenEvent[], threshold: number): void {
-  const detections = new Map(events.filter(isDetection).map((e) => [frameKey(e.body), e.body]))
-  const frames = events.filter((e) => e.moduleId === DETECTOR && e.bodyEncoding === 'base64')
-  assert.ok(frames.length >= 1)
-  for (const f of frames) {
-    assert.ok(f.jpeg, 'a forwarded frame is a JPEG')
-    assert.equal(f.systemProperties.contentType, 'image/jpeg')
-    assert.equal(f.systemProperties.outputName, 'frames')
-    const d = detections.get(frameKey(f.properties))
-    assert.ok(d, `a detection for forwarded frame ${frameKey(f.properties)}`)
-    assert.ok(d.faceCount >= threshold, `forwarded frame ${frameKey(f.properties)} has ${d.faceCount} faces`)
-    assert.equal(d.forwarded, true)
-    assert.equal(f.properties.faceCount, String(d.faceCount))
-  }
-  const forwarded = new Set(frames.map((f) => frameKey(f.properties)))
-  const empty = [...detections.values()].filter((d) => d.faceCount === 0)
-  assert.ok(empty.length >= 2, 'frames without faces were analysed')
-  for (const d of empty) assert.ok(!forwarded.has(frameKey(d)), `frame ${frameKey(d)} without faces was forwarded`)
-}

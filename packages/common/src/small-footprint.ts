@@ -8,7 +8,15 @@ import { setFlagsFromString } from 'node:v8'
 
 export const SMALL_FOOTPRINT_FLAGS = ['--max-semi-space-size=1', '--lite-mode'] as const
 
+/**
+ * What a running process may still switch to. Not `--lite-mode`: it makes V8 jitless, and compiling WebAssembly in a
+ * jitless V8 is a fatal error (SIGTRAP), not an exception. The daemon with a `[moby_runtime]` loads dockerode, whose
+ * ssh2 compiles a small wasm module as it loads: `ledge edge start` died before opening the Docker runtime.
+ * `--no-opt` keeps the largest part of lite mode (no optimizing compiler) and lets wasm compile (Liftoff).
+ */
+const RUNTIME_SAFE_FLAGS = ['--max-semi-space-size=1', '--no-opt'] as const
+
 /** For a process already running (the daemon, started as `ledge edge start`): before it loads its code. */
 export function useSmallFootprint(): void {
-  for (const flag of SMALL_FOOTPRINT_FLAGS) setFlagsFromString(flag)
+  for (const flag of RUNTIME_SAFE_FLAGS) setFlagsFromString(flag)
 }
