@@ -5,7 +5,9 @@
  *
  * It talks to its parent over IPC: `{ type: 'ready', mqttPort }` once listening; `{ type: 'upstream', online, at }`
  * on each change of the upstream link; on `{ cmd: 'rss' }` it answers `process.memoryUsage()` and the store's
- * stats; on `{ cmd: 'stop' }` it closes everything and exits (so `--cpu-prof` writes its profile).
+ * stats; on `{ cmd: 'stop' }` it closes everything and exits (so `--cpu-prof` writes its profile). With
+ * `LEDGE_BENCH_TRACE=1` it prints, every 500 ms, each endpoint's counters (sent, senders held by back-pressure) and each
+ * queue's length and checkpoint.
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -20,7 +22,7 @@ import { openMessageStore } from '../../packages/edge-hub/src/store/open-message
 import type { Durability } from '../../packages/edge-hub/src/store/message-store.js'
 import { scopeTokenSource } from '../../packages/edge-hub/src/upstream/token-source.js'
 import { Upstream } from '../../packages/edge-hub/src/upstream/upstream.js'
-import { upstreamSink } from '../../packages/edge-hub/src/upstream/upstream-sink.js'
+import { upstreamTarget } from '../../packages/edge-hub/src/upstream/upstream-target.js'
 
 export interface EdgeHubProcessConfig {
   hubHost: string
@@ -30,6 +32,8 @@ export interface EdgeHubProcessConfig {
   host: string
   dir: string
   durability: Durability
+  /** PUBLISHes to the hub unacknowledged at once (upstreamTarget's window); default its own. */
+  upstreamWindow?: number
 }
 
 const cfg = JSON.parse(process.argv[2]!) as EdgeHubProcessConfig
@@ -57,7 +61,7 @@ const store = await openMessageStore({ dir: join(cfg.dir, 'store'), durability: 
 const edge = await startEdgeHub({
   iothubHostname: cfg.hubHost, edgeDeviceId: cfg.edgeDeviceId, bind: cfg.host, mqttPort: 8883, httpsPort: 443, stateDir: cfg.dir,
   tls: { key: server.privateKey, cert: server.chain }, store, cloud: upstream, auth: scopeAuthenticator(scope),
-  upstreamSink: upstreamSink(upstream), moduleWaitMs: 1000, log,
+  upstreamTarget: upstreamTarget(upstream, cfg.upstreamWindow ? { window: cfg.upstreamWindow } : {}), moduleWaitMs: 1000, log,
 })
 
 process.on('message', (m: { cmd: string }) => {
@@ -74,4 +78,10 @@ process.on('message', (m: { cmd: string }) => {
     })()
   }
 })
+if (process.env.LEDGE_BENCH_TRACE) {
+  setInterval(() => {
+    const q = store.stats().queues.map((x) => `${x.endpointId}:${x.length}@${x.checkpoint}`).join(' ')
+    process.stderr.write(`trace ${new Date().toISOString().slice(14, 23)} ${JSON.stringify(edge.router.endpointStats())} ${q}\n`)
+  }, 500).unref()
+}
 send({ type: 'ready', mqttPort: edge.mqttPort })

@@ -15,10 +15,12 @@
  * process runs the test hub (idle during 1) and reads /proc.
  *
  *   npm run bench:edge-hub [-- --seconds 10 --window 200 --size 1024 --backlog 20000 --durability fsync,os
- *                              --receiver-nodelay --cpu-prof <dir> --no-mosquitto --mosquitto-rate <msgs/s> --json <file>]
+ *                              --receiver-nodelay --cpu-prof <dir> --no-mosquitto --mosquitto-rate <msgs/s>
+ *                              --upstream-window <n> --json <file>]
  *
  * `--receiver-nodelay` sets TCP_NODELAY on the receiver module's socket (MQTT.js, and so the Azure SDKs, leave Nagle
- * on); `--mosquitto-rate` with `--no-mosquitto` gives the rate the latency phase uses.
+ * on); `--mosquitto-rate` with `--no-mosquitto` gives the rate the latency phase uses; `--upstream-window` the edge
+ * hub's unacknowledged PUBLISHes to the hub during the drain (default: upstreamTarget's).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -54,6 +56,7 @@ const { values: args } = parseArgs({
     'no-mosquitto': { type: 'boolean', default: false },
     'receiver-nodelay': { type: 'boolean', default: false },
     'mosquitto-rate': { type: 'string' },
+    'upstream-window': { type: 'string' },
     json: { type: 'string' },
   },
 })
@@ -200,7 +203,7 @@ const ca = testCaFiles()
 const caPem = await readFile(ca.certFile, 'utf8')
 const results: Record<string, unknown> = {
   machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 1024 ** 3), node: process.version, date: new Date().toISOString() },
-  settings: { seconds: SECONDS, window: WINDOW, size: SIZE, backlog: BACKLOG, receiverNoDelay: args['receiver-nodelay'] },
+  settings: { seconds: SECONDS, window: WINDOW, size: SIZE, backlog: BACKLOG, receiverNoDelay: args['receiver-nodelay'], upstreamWindow: args['upstream-window'] ?? 'default' },
   loadAtStart: load(),
 }
 log(`load average at start: ${load()}`)
@@ -270,7 +273,7 @@ try {
     mkdirSync(dir)
     const host = await freeLoopbackAddress(8883)
     const profDir = args['cpu-prof'] ? join(args['cpu-prof'], durability) : undefined
-    const eh = child('edge-hub-process.ts', { hubHost, hubMqttPort, edgeDeviceId: EDGE, edgeHubKey, host, dir, durability } satisfies EdgeHubProcessConfig,
+    const eh = child('edge-hub-process.ts', { hubHost, hubMqttPort, edgeDeviceId: EDGE, edgeHubKey, host, dir, durability, ...(args['upstream-window'] ? { upstreamWindow: Number(args['upstream-window']) } : {}) } satisfies EdgeHubProcessConfig,
       profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])
     const upstreamEvents: { online: boolean; at: number }[] = []
     eh.proc.on('message', (m: { type: string; online: boolean; at: number }) => void (m.type === 'upstream' && upstreamEvents.push(m)))

@@ -21,9 +21,9 @@ import { identityOf, type ClientIdentity } from './identity.js'
 import { MethodRouter } from './methods/method-router.js'
 import { EdgeHubMetrics } from './metrics/metrics.js'
 import type { ClientAuthenticator, CloudLink } from './ports.js'
-import { moduleInputSink } from './router/module-input-sink.js'
+import { moduleInputTarget } from './router/module-input-target.js'
 import { Router } from './router/router.js'
-import type { Sink } from './store/endpoint-executor.js'
+import type { StreamTarget } from './store/stream-executor.js'
 import type { MessageStore } from './store/message-store.js'
 import { LocalTwins } from './twins/local-twins.js'
 import { TwinCache } from './twins/twin-cache.js'
@@ -45,8 +45,8 @@ export interface EdgeHubOptions {
   store: MessageStore
   cloud: CloudLink
   auth: ClientAuthenticator
-  /** The `$upstream` endpoint's sink. */
-  upstreamSink: Sink
+  /** The `$upstream` endpoint (upstream/upstream-target.ts). */
+  upstreamTarget: StreamTarget
   /** How long a module input's endpoint waits for its module before retrying. Default 5000 ms. */
   moduleWaitMs?: number
   clock?: Clock
@@ -81,13 +81,19 @@ export async function startEdgeHub(o: EdgeHubOptions): Promise<RunningEdgeHub> {
     onUnrouted: (m) => metrics.unrouted(identityOf(m.systemProperties.connectionDeviceId ?? '', m.systemProperties.connectionModuleId)),
     endpoints: (sink, endpointId) => {
       if (sink.kind === 'upstream') {
-        // iotedge sends upstream in batches of 10 (and retries a failed batch with back-off).
-        return { sink: metrics.countingSink(endpointId, o.upstreamSink), batchSize: 50, clock, logger: log.child({ component: 'endpoint', endpointId }) }
+        // A stream too (iotedge sends batches of 10): a backlog drains at the hub's pace, not one round trip per
+        // batch. A failure backs off from 1 s doubling to 60 s; the link coming back cuts it short (below).
+        return {
+          kind: 'stream', target: o.upstreamTarget, onDelivered: (m) => metrics.delivered(endpointId, m),
+          backoff: { initialMs: 1000, maxMs: 60_000, jitter: 0.5 }, hold: false, clock, logger: log.child({ component: 'endpoint', endpointId }),
+        }
       }
+      // A stream, not stop-and-wait batches: the next PUBLISH leaves as each PUBACK arrives (see stream-executor.ts).
       return {
-        sink: metrics.countingSink(endpointId, moduleInputSink({ clients, edgeDeviceId: o.edgeDeviceId, module: sink.module, input: sink.input, waitMs: o.moduleWaitMs ?? 5000 })),
-        batchSize: 50,
-        // A module that is not there yet is waited for by the sink itself; the back-off only spaces out the waits.
+        kind: 'stream',
+        target: moduleInputTarget({ clients, edgeDeviceId: o.edgeDeviceId, module: sink.module, input: sink.input, waitMs: o.moduleWaitMs ?? 5000 }),
+        onDelivered: (m) => metrics.delivered(endpointId, m),
+        // A module that is not there yet is waited for by the target itself; the back-off only spaces out the waits.
         backoff: { initialMs: 100, maxMs: 2000, jitter: 0.5 },
         clock,
         logger: log.child({ component: 'endpoint', endpointId }),

@@ -20,6 +20,7 @@ export { openMessageStore, DEFAULT_STORE_ENGINE, type OpenMessageStoreOptions, t
 export { openLogMessageStore, LogMessageStore, type LogMessageStoreOptions } from './store/log/log-message-store.js'
 export { openSqliteMessageStore, SqliteMessageStore, type SqliteMessageStoreOptions } from './store/sqlite/sqlite-message-store.js'
 export { EndpointExecutor, type EndpointExecutorOptions, type ExecutorStats, type Sink, type SinkResult } from './store/endpoint-executor.js'
+export { StreamExecutor, DEFAULT_SENDER_HOLD, type StreamExecutorOptions, type StreamTarget, type DeliveryChannel, type SenderHold } from './store/stream-executor.js'
 
 // The device scope (offline authentication) and the upstream link to the hub.
 export { DeviceScopeCache, createDeviceScopeCache, DEFAULT_SCOPE_REFRESH_MS, DEFAULT_ON_DEMAND_MIN_INTERVAL_MS, type DeviceScopeCacheOptions, type AuthOutcome as ScopeAuthOutcome, type AuthRefusal, type RevokedListener } from './scope/device-scope-cache.js'
@@ -27,6 +28,7 @@ export { DeviceScopeClient, SCOPE_API_VERSION, type ScopeSource, type DeviceScop
 export { EDGE_HUB_MODULE_ID, type ServiceIdentity, type TokenSource } from './scope/service-identity.js'
 export { Upstream, DEFAULT_MQTTS_PORT, DEFAULT_WEBSOCKET_PORT, type UpstreamStatus } from './upstream/upstream.js'
 export { upstreamSink, type UpstreamSinkOptions, type TelemetrySender } from './upstream/upstream-sink.js'
+export { upstreamTarget, type UpstreamTargetOptions } from './upstream/upstream-target.js'
 export { scopeTokenSource, DEFAULT_TOKEN_LIFETIME_S, type ScopeTokenSourceOptions } from './upstream/token-source.js'
 export { telemetryTopic, UPSTREAM_SYSTEM_PROPERTIES } from './upstream/telemetry.js'
 export { errors as upstreamErrors, type UpstreamOptions, type TelemetryResult, type Transport, type ConnectionEvent, type CloudMethodCall } from './upstream/types.js'

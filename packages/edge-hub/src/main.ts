@@ -12,7 +12,7 @@ import { startEdgeHub } from './edge-hub.js'
 import { createDeviceScopeCache } from './scope/device-scope-cache.js'
 import { openMessageStore } from './store/open-message-store.js'
 import { Upstream } from './upstream/upstream.js'
-import { upstreamSink } from './upstream/upstream-sink.js'
+import { upstreamTarget } from './upstream/upstream-target.js'
 import { scopeTokenSource } from './upstream/token-source.js'
 import { scopeAuthenticator } from './scope/scope-authenticator.js'
 import { WorkloadClient } from './workload/workload-client.js'
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     bind: settings.bind, mqttPort: settings.mqttPort, httpsPort: settings.httpsPort, metricsPort: settings.metricsPort, metricsBind: settings.metricsBind,
     stateDir: settings.storageFolder,
     tls: { key: certificate.privateKey.bytes, cert: certificate.certificate },
-    store, cloud: upstream, auth: scopeAuthenticator(scope), upstreamSink: upstreamSink(upstream), log,
+    store, cloud: upstream, auth: scopeAuthenticator(scope), upstreamTarget: upstreamTarget(upstream), log,
   })
 
   let stopping = false

@@ -17,7 +17,7 @@ import { openMessageStore } from '../src/store/open-message-store.js'
 import type { MessageStore, MessageStoreOptions } from '../src/store/message-store.js'
 import { scopeTokenSource } from '../src/upstream/token-source.js'
 import { Upstream } from '../src/upstream/upstream.js'
-import { upstreamSink } from '../src/upstream/upstream-sink.js'
+import { upstreamTarget } from '../src/upstream/upstream-target.js'
 
 export interface TestEdgeHub {
   host: string
@@ -71,7 +71,7 @@ export async function startEdgeHubParts(o: EdgeHubPartsOptions): Promise<Omit<Te
   const edge = await startEdgeHub({
     iothubHostname: o.hubHost, edgeDeviceId: o.edgeDeviceId, bind: o.host, mqttPort: 8883, httpsPort: 443, metricsPort: 0, stateDir: o.dir,
     tls: { key: server.privateKey, cert: server.chain }, store, cloud: upstream, auth: scopeAuthenticator(scope),
-    upstreamSink: upstreamSink(upstream), moduleWaitMs: 1000, log,
+    upstreamTarget: upstreamTarget(upstream), moduleWaitMs: 1000, log,
   })
   let stopped: Promise<void> | undefined
   const stop = (): Promise<void> => (stopped ??= (async () => {

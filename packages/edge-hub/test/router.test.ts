@@ -3,10 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { silentLogger, TestClock } from '@ledge/common'
+import { silentLogger, systemClock, TestClock } from '@ledge/common'
 import { messageSourceOf, parseEdgeHubRoutes, type RoutableMessage } from '@ledge/protocol'
 import { Router } from '../src/router/router.js'
 import type { Sink } from '../src/store/endpoint-executor.js'
+import type { DeliveryChannel } from '../src/store/stream-executor.js'
 import { openLogMessageStore } from '../src/store/log/log-message-store.js'
 import type { MessageStore, QueuedMessage } from '../src/store/message-store.js'
 
@@ -108,5 +109,38 @@ describe('Router', () => {
       await router.configure(parseEdgeHubRoutes({ routes: {} }))
       assert.deepEqual(router.currentRoutes.map((r) => r.name), ['b'])
     })
+  })
+
+  it('holds the sender of a message to a streamed input that lags far behind, until it catches up', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ledge-router-'))
+    const store = await openLogMessageStore({ dir, minFreeDiskBytes: 0, durability: 'os' })
+    // A module that takes 5 messages at a time and acknowledges only when told.
+    const acks: (() => void)[] = []
+    const channel: DeliveryChannel = { window: 5, send: () => new Promise<void>((resolve) => acks.push(resolve)) }
+    const router = new Router({
+      store, clock: systemClock, log: silentLogger(),
+      endpoints: () => ({ kind: 'stream', target: { open: async () => channel }, idleMs: 5, hold: { highWater: 20, lowWater: 10, maxHoldMs: 60_000 } }),
+    })
+    try {
+      await router.configure(parseEdgeHubRoutes({ schemaVersion: '1.1', routes: { r: 'FROM /messages/* INTO BrokeredEndpoint("/modules/slow/inputs/in")' } }))
+      for (let i = 0; i < 19; i++) await router.route(fromModule('sensor', 'out', { i: String(i) }))
+      await until(() => acks.length === 5, 'the window to fill')
+      let acknowledged = false
+      const routed = router.route(fromModule('sensor', 'out', { i: '19' })).then(() => (acknowledged = true))
+      await new Promise((r) => setTimeout(r, 100))
+      assert.equal(acknowledged, false, 'the sender waits while 20 are queued for a module that took 5')
+      while (!acknowledged) {
+        acks.shift()?.()
+        await new Promise((r) => setTimeout(r, 5))
+      }
+      await routed
+      const queued = store.stats().queues.find((q) => q.endpointId === '/modules/slow/inputs/in')!.length
+      assert.ok(queued <= 10, `released at the low mark (${queued} queued)`)
+    } finally {
+      for (const ack of acks) ack()
+      await router.close()
+      await store.close()
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

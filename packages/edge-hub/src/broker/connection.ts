@@ -26,6 +26,9 @@ export class EdgeConnection extends IotMqttConnection {
   private readonly methodCalls = new Map<string, PendingMethod>()
   private nextRid = 1
 
+  /** QoS 1 deliveries this client may have unacknowledged at once (a module input's stream keeps it full). */
+  readonly deliveryWindow = MAX_INFLIGHT_DELIVERIES
+
   constructor(stream: Duplex, readonly deps: BrokerDeps, remote: Remote) {
     super(stream, deps, remote)
   }

@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto'
 import { Counter, Gauge, Registry } from 'prom-client'
 import type { QueuedMessage } from '../store/message-store.js'
 import type { MessageStore } from '../store/message-store.js'
-import type { SinkResult, Sink } from '../store/endpoint-executor.js'
 import { identityKey, type ClientIdentity } from '../identity.js'
 
 export interface MetricsSources {
@@ -100,18 +99,10 @@ export class EdgeHubMetrics {
     this.offline.inc({ id: '$edgeHub' })
   }
 
-  /** Wraps an endpoint's sink so what it delivers is counted per sender, endpoint and priority. */
-  countingSink(to: string, sink: Sink): Sink {
-    return async (batch: readonly QueuedMessage[]): Promise<SinkResult> => {
-      const result = await sink(batch)
-      const ok = new Set(result.succeeded)
-      for (const m of batch) {
-        if (!ok.has(m.offset)) continue
-        const from = identityKey(m.message.systemProperties.connectionDeviceId ?? '', m.message.systemProperties.connectionModuleId)
-        this.sent.inc({ from, to, priority: String(m.priority) })
-      }
-      return result
-    }
+  /** One message an endpoint took (a module input on the module's PUBACK, `$upstream` on the hub's). */
+  delivered(to: string, m: QueuedMessage): void {
+    const from = identityKey(m.message.systemProperties.connectionDeviceId ?? '', m.message.systemProperties.connectionModuleId)
+    this.sent.inc({ from, to, priority: String(m.priority) })
   }
 
   /** Carries the store's own drop counters (expired, evicted) into the counter, as deltas. */

@@ -9,10 +9,29 @@
 import type { Clock, Logger } from '@ledge/common'
 import { matchRoutes, sinkId, type EdgeHubRoutes, type NamedRoute, type RoutableMessage, type RouteSink } from '@ledge/protocol'
 import type { MessageStore, QueueTarget } from '../store/message-store.js'
-import { EndpointExecutor, type EndpointExecutorOptions } from '../store/endpoint-executor.js'
+import { EndpointExecutor, type EndpointExecutorOptions, type ExecutorStats } from '../store/endpoint-executor.js'
+import { StreamExecutor, type StreamExecutorOptions } from '../store/stream-executor.js'
 
-/** What an endpoint kind needs to run: its sink and delivery options (the executor's, minus the store and id). */
-export type EndpointFactory = (sink: RouteSink, endpointId: string) => Omit<EndpointExecutorOptions, 'store' | 'endpointId'>
+/**
+ * How an endpoint is delivered to (the executor's options, minus the store and id): in batches to a sink, or as a
+ * stream of single deliveries with a window (what the edge hub uses for module inputs and `$upstream`).
+ */
+export type EndpointSpec =
+  | ({ kind?: 'batch' } & Omit<EndpointExecutorOptions, 'store' | 'endpointId'>)
+  | ({ kind: 'stream' } & Omit<StreamExecutorOptions, 'store' | 'endpointId'>)
+
+/** What an endpoint kind needs to run. */
+export type EndpointFactory = (sink: RouteSink, endpointId: string) => EndpointSpec
+
+/** What the router needs of an endpoint's executor, whichever kind. */
+interface Endpoint {
+  readonly stats: ExecutorStats
+  start(): void
+  stop(): Promise<void>
+  notify(): void
+  retryNow(): void
+  holdSender?(): Promise<void> | undefined
+}
 
 export interface RouterOptions {
   store: MessageStore
@@ -28,7 +47,7 @@ export interface RouterOptions {
 export class Router {
   private routes: NamedRoute[] = []
   private defaultTtlSecs = 7200
-  private readonly executors = new Map<string, { executor: EndpointExecutor; priorities: Set<number> }>()
+  private readonly executors = new Map<string, { executor: Endpoint }>()
   private configured: Promise<void>
   private markConfigured!: () => void
   private closed = false
@@ -50,8 +69,11 @@ export class Router {
     for (const r of config.routes) wanted.set(sinkId(r.sink), r.sink)
     for (const [id, sink] of wanted) {
       if (this.executors.has(id)) continue
-      const executor = new EndpointExecutor({ ...this.o.endpoints(sink, id), store: this.o.store, endpointId: id })
-      this.executors.set(id, { executor, priorities: new Set() })
+      const spec = this.o.endpoints(sink, id)
+      const executor: Endpoint = spec.kind === 'stream'
+        ? new StreamExecutor({ ...spec, store: this.o.store, endpointId: id })
+        : new EndpointExecutor({ ...spec, store: this.o.store, endpointId: id })
+      this.executors.set(id, { executor })
       executor.start()
     }
     for (const [id, entry] of [...this.executors]) {
@@ -69,7 +91,10 @@ export class Router {
     return this.routes
   }
 
-  /** Stores `message` for every endpoint its routes reach; resolves with the number of queues once it is durable. */
+  /**
+   * Stores `message` for every endpoint its routes reach; resolves with the number of queues once it is durable, and
+   * no endpoint it went to lags too far behind its receiver (back-pressure: the sender's PUBACK waits).
+   */
   async route(message: RoutableMessage): Promise<number> {
     await this.configured
     const matched = matchRoutes(this.routes, message)
@@ -86,7 +111,15 @@ export class Router {
     }))
     const stored = await this.o.store.add(message, targets)
     for (const r of matched) this.o.onRouted?.(r)
-    for (const t of targets) this.executors.get(t.endpointId)?.executor.notify()
+    let holds: Promise<void>[] | undefined
+    for (const t of targets) {
+      const executor = this.executors.get(t.endpointId)?.executor
+      if (!executor) continue
+      executor.notify()
+      const hold = executor.holdSender?.()
+      if (hold) (holds ??= []).push(hold)
+    }
+    if (holds) await Promise.all(holds)
     return stored.queued
   }
 

@@ -13,7 +13,9 @@
  *   and can starve the rest).
  */
 import { backoffDelay, silentLogger, systemClock, type BackoffOptions, type Clock, type Logger } from '@ledge/common'
+import { Checkpointer } from './checkpointer.js'
 import type { MessageStore, QueuedMessage } from './message-store.js'
+import { PriorityTurns } from './priority-turns.js'
 
 export interface SinkResult {
   succeeded: readonly number[]
@@ -57,10 +59,12 @@ export class EndpointExecutor {
   private stopping = false
   private wake: (() => void) | undefined
   private halt: (() => void) | undefined
-  private turn = 0
-  private lowerTurn = 0
-  /** Per priority: the checkpoint being committed, and the newest offset to commit after it (coalesced). */
-  private readonly checkpointing = new Map<number, { next: number | undefined; done: Promise<void> }>()
+  /** retryNow() came while no back-off was under way (the sink call in progress): the next one is skipped. */
+  private retryWanted = false
+  /** notify() came since the last read: read again rather than sleep (it may have come while reading). */
+  private dirty = false
+  private readonly turns: PriorityTurns
+  private readonly checkpoints: Checkpointer
 
   constructor(options: EndpointExecutorOptions) {
     this.o = {
@@ -72,6 +76,8 @@ export class EndpointExecutor {
       logger: silentLogger(),
       ...options,
     }
+    this.turns = new PriorityTurns(this.o.store, this.o.endpointId, this.o.fairnessEvery)
+    this.checkpoints = new Checkpointer(this.o.store, this.o.endpointId, this.o.logger)
   }
 
   start(): void {
@@ -82,6 +88,7 @@ export class EndpointExecutor {
 
   /** New messages were added: stop sleeping. */
   notify(): void {
+    this.dirty = true
     this.wake?.()
   }
 
@@ -90,6 +97,7 @@ export class EndpointExecutor {
    * and try now, rather than sleep up to a minute while it could be draining its backlog.
    */
   retryNow(): void {
+    this.retryWanted = true
     this.halt?.()
   }
 
@@ -98,14 +106,14 @@ export class EndpointExecutor {
     this.stopping = true
     this.halt?.()
     await this.running
-    await Promise.all([...this.checkpointing.values()].map((c) => c.done))
+    await this.checkpoints.drain()
   }
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
       try {
         const sent = await this.serveOnce()
-        if (!sent) await this.sleep(this.o.idleMs, true)
+        if (!sent && !this.dirty) await this.sleep(this.o.idleMs, true)
       } catch (err) {
         // The store failing (disk error): log, wait, try again. Nothing was checkpointed, so nothing is lost.
         this.o.logger.warn({ event: 'endpoint.iteration_failed', endpointId: this.o.endpointId, err }, 'endpoint executor iteration failed')
@@ -114,58 +122,20 @@ export class EndpointExecutor {
     }
   }
 
-  /** The priorities to try, in order, for this turn. */
-  private order(): number[] {
-    const priorities = [...new Set(this.o.store.stats().queues.filter((q) => q.endpointId === this.o.endpointId && q.length > 0).map((q) => q.priority))].sort((a, b) => a - b)
-    this.turn++
-    if (priorities.length > 1 && this.turn % this.o.fairnessEvery === 0) {
-      const lower = priorities.slice(1)
-      const first = lower[this.lowerTurn++ % lower.length]!
-      return [first, ...priorities.filter((p) => p !== first)]
-    }
-    return priorities
-  }
-
   /** Delivers one batch; false when every queue was empty. */
   private async serveOnce(): Promise<boolean> {
-    for (const priority of this.order()) {
+    this.dirty = false
+    for (const priority of this.turns.next()) {
       const from = Math.max(this.cursors.get(priority) ?? 0, 0) + 1
       const batch = await this.o.store.read({ endpointId: this.o.endpointId, priority, from, limit: this.o.batchSize })
       if (batch.length === 0) continue
       if (!(await this.deliver(batch))) return true // stopping: no checkpoint, redelivered after a restart
       const last = batch.at(-1)!.offset
       this.cursors.set(priority, last)
-      this.checkpointLater(priority, last)
+      this.checkpoints.later(priority, last)
       return true
     }
     return false
-  }
-
-  /**
-   * Checkpoints without holding up the next batch: the cursor already reads past it, and the store's commit of a
-   * checkpoint queues behind the adds being committed (tens of ms under load, once per batch). While one is being
-   * committed, later offsets are coalesced into the next. A crash before it is durable redelivers (at-least-once).
-   */
-  private checkpointLater(priority: number, offset: number): void {
-    const current = this.checkpointing.get(priority)
-    if (current) {
-      current.next = offset
-      return
-    }
-    const entry: { next: number | undefined; done: Promise<void> } = { next: offset, done: Promise.resolve() }
-    this.checkpointing.set(priority, entry)
-    entry.done = (async () => {
-      for (let o = entry.next; o !== undefined; o = entry.next) {
-        entry.next = undefined
-        try {
-          await this.o.store.checkpoint(this.o.endpointId, priority, o)
-        } catch (err) {
-          // Not lost: the next checkpoint covers it, or a restart redelivers from the last durable one.
-          this.o.logger.warn({ event: 'endpoint.checkpoint_failed', endpointId: this.o.endpointId, err }, 'endpoint checkpoint failed')
-        }
-      }
-      this.checkpointing.delete(priority)
-    })()
   }
 
   /** Sends until every message of the batch succeeded, turned invalid or expired: true; false if stopped first. */
@@ -195,9 +165,14 @@ export class EndpointExecutor {
       if (pending.length === 0) return true
       if (this.stopping) return false
       this.stats.retries++
+      if (this.retryWanted) {
+        this.retryWanted = false
+        continue
+      }
       const delay = backoffDelay(attempt, this.o.backoff)
       this.o.logger.info({ event: 'endpoint.retry', endpointId: this.o.endpointId, messages: pending.length, attempt, delayMs: delay }, 'endpoint send failed; retrying')
       await this.sleep(delay, false)
+      this.retryWanted = false // a retryNow() that cut this back-off short is used up
       if (this.stopping) return false
     }
     return true

@@ -101,6 +101,11 @@ export class CloudConnection {
     if (this.state === 'idle') this.connectNow()
   }
 
+  /** Another identity just connected, so the hub is reachable: stop waiting out the back-off and try now. */
+  retryNow(): void {
+    if (this.state === 'waiting') this.connectNow()
+  }
+
   /** The connected client: waits for an attempt in progress; fails fast when down and waiting, or released. */
   private async ready(): Promise<MqttClient> {
     if (this.state === 'closed') throw errors.closed(this.who)

@@ -15,7 +15,8 @@
  *   drops, while no other connection is up. A refused CONNACK (bad or revoked credentials) says nothing about the
  *   link and does not change it.
  * - Telemetry fails fast while an identity's connection is down (the store retries), and waits for an attempt in
- *   progress (the first connection, a token renewal).
+ *   progress (the first connection, a token renewal). When the link comes back (a first connection is up), the
+ *   connections waiting out a back-off try at once.
  */
 import { silentLogger, systemClock, type BackoffOptions, type Clock, type Logger } from '@ledge/common'
 import type { Message } from '@ledge/protocol'
@@ -129,6 +130,10 @@ export class Upstream implements CloudLink {
     const key = identityKey(e.identity.deviceId, e.identity.moduleId)
     if (e.state === 'connected') {
       this.up.add(key)
+      // The link is back: the other identities' connections try now rather than finish their back-offs (sends on
+      // them fail fast while they wait, and the backlog of those senders would wait with them). Before the status
+      // listeners run, so that the $upstream executor they wake finds them connecting.
+      if (this.currentStatus === 'offline') for (const c of this.connections.values()) c.retryNow()
       this.setStatus('online')
     } else if (e.state === 'disconnected') {
       this.up.delete(key)
