@@ -9,7 +9,7 @@ import type { Logger } from '@ledge/common'
 import type { ModuleRuntime } from '@ledge/module-runtime'
 import type { ModuleSpec } from '@ledge/protocol'
 import { EdgeCa } from './certs/edge-ca.js'
-import type { DaemonConfig } from './config/load.js'
+import { upstreamGatewayOf, type DaemonConfig } from './config/load.js'
 import { ConfigError } from './errors.js'
 import { ensureDir } from './files.js'
 import { HubClient } from './identity/hub-client.js'
@@ -17,7 +17,9 @@ import { IdentityManager } from './identity/identity-manager.js'
 import { KeyStore } from './keys/key-store.js'
 import { ManagementServer } from './management/server.js'
 import { ModuleService } from './modules/module-service.js'
+import { createDpsProvisioner, type DpsProvisioner } from './provisioning/dps.js'
 import { provisionManually, type DeviceIdentity } from './provisioning/manual.js'
+import { RejectionHandler, watchRejections } from './provisioning/rejection-watch.js'
 import { updateProvisioningState } from './provisioning/state.js'
 import { Watchdog } from './watchdog.js'
 import { WorkloadSockets } from './workload/sockets.js'
@@ -28,11 +30,20 @@ export interface DaemonDeps {
   runtimes: readonly ModuleRuntime[]
   /** For tests: the hub the identities live in (default: the hub's REST API as the device). */
   identityHub?: ConstructorParameters<typeof IdentityManager>[0]['hub']
+  /**
+   * DPS assigned another hub or device while the daemon ran (`Dynamic` reprovisioning): the caller restarts the
+   * daemon, which then removes the old device's modules. Without it the daemon only logs.
+   */
+  onReprovisioned?: (device: Omit<DeviceIdentity, 'key'>) => void
+  /** For tests: the DPS registration (default: the provisioning SDK). */
+  dpsRegister?: Parameters<typeof createDpsProvisioner>[0]['register']
 }
 
 export interface RunningDaemon {
   config: DaemonConfig
   device: Omit<DeviceIdentity, 'key'>
+  /** How the device identity was obtained this start: the config, a DPS registration, or the cached one. */
+  provisionedFrom: 'manual' | 'dps' | 'cache'
   modules: ModuleService
   identities: IdentityManager
   edgeCa: EdgeCa
@@ -65,6 +76,19 @@ async function readHubCa(config: DaemonConfig): Promise<string | undefined> {
   }
 }
 
+/** Registers again; tells the caller when DPS moved the device (another hub or device id). */
+async function reprovisionAfterRejection(dps: DpsProvisioner, current: DeviceIdentity, deps: DaemonDeps, log: Logger): Promise<void> {
+  const next = await dps.reprovision()
+  const moved = next.iothubHostname.toLowerCase() !== current.iothubHostname.toLowerCase() || next.deviceId !== current.deviceId
+  if (!moved) {
+    log.info({ event: 'provisioning.same', from: next.from, hub: next.iothubHostname, deviceId: next.deviceId }, 'DPS assigned the same hub and device')
+    return
+  }
+  log.warn({ event: 'provisioning.moved', hub: next.iothubHostname, deviceId: next.deviceId, previousHub: current.iothubHostname, previousDeviceId: current.deviceId },
+    deps.onReprovisioned ? 'DPS assigned another hub or device: restarting the daemon' : 'DPS assigned another hub or device: restart the daemon to use it')
+  deps.onReprovisioned?.({ iothubHostname: next.iothubHostname, deviceId: next.deviceId })
+}
+
 export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promise<RunningDaemon> {
   const log = deps.log
   const l = config.ledge
@@ -74,12 +98,33 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
   await ensureDir(agentStateDir(config), 0o700)
 
   const keys = new KeyStore(l.homeDir)
-  const device = await provisionManually(config, keys)
-  log.info({ event: 'provisioning.done', hub: device.iothubHostname, deviceId: device.deviceId }, 'provisioned manually')
-  const hub = deps.identityHub ?? new HubClient({
-    hostName: device.iothubHostname, port: l.hubHttpsPort, deviceId: device.deviceId, deviceKey: device.key,
-    ...(await readHubCa(config).then((caPem) => (caPem ? { caPem } : {}))),
+  const hubCa = await readHubCa(config)
+  const p = config.provisioning
+  let dps: DpsProvisioner | undefined
+  let device: DeviceIdentity
+  let provisionedFrom: RunningDaemon['provisionedFrom'] = 'manual'
+  if (p.source === 'dps') {
+    dps = createDpsProvisioner({
+      config, settings: p, keys, log: log.child({ component: 'dps' }),
+      ...(hubCa ? { caPem: hubCa } : {}), ...(deps.dpsRegister ? { register: deps.dpsRegister } : {}),
+    })
+    const got = await dps.provision()
+    device = got
+    provisionedFrom = got.from
+  } else {
+    device = await provisionManually(config, p, keys)
+  }
+  log.info({ event: 'provisioning.done', source: provisionedFrom, hub: device.iothubHostname, deviceId: device.deviceId }, `provisioned (${provisionedFrom})`)
+  // With DPS the hub is known only now: its non-standard MQTT port makes the upstream endpoint.
+  const upstreamGateway = l.upstreamGateway ?? (p.source === 'dps' ? upstreamGatewayOf(undefined, device.iothubHostname, l.mqttPort) : undefined)
+
+  const rejections = dps && p.source === 'dps' && p.reprovisioning === 'Dynamic'
+    ? new RejectionHandler({ reprovision: () => reprovisionAfterRejection(dps!, device, deps, log), log: log.child({ component: 'dps' }) })
+    : undefined
+  const directHub = deps.identityHub ?? new HubClient({
+    hostName: device.iothubHostname, port: l.hubHttpsPort, deviceId: device.deviceId, deviceKey: device.key, ...(hubCa ? { caPem: hubCa } : {}),
   })
+  const hub = rejections ? watchRejections(directHub, rejections.onRejected) : directHub
   const identities = new IdentityManager({ hub, cacheFile: join(keys.dir, 'module-identities.json'), log: log.child({ component: 'identity' }) })
 
   const edgeCa = await EdgeCa.open({
@@ -96,7 +141,7 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
     env: {
       iothubHostname: device.iothubHostname, deviceId: device.deviceId, edgeHostname: config.hostname,
       ...(config.parentHostname ? { parentHostname: config.parentHostname } : {}),
-      ...(l.upstreamGateway ? { upstreamGateway: l.upstreamGateway } : {}),
+      ...(upstreamGateway ? { upstreamGateway } : {}),
       moduleGateway: l.moduleGateway, agentManagementUri: `unix://${l.agentManagementSocket}`, agentStateDir: agentStateDir(config),
       edgeHubStorageDir: join(l.homeDir, 'edgehub'),
       ...(l.hubHttpsPort !== 443 ? { hubApiHost: `${device.iothubHostname}:${l.hubHttpsPort}` } : {}),
@@ -139,10 +184,11 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
 
   let closing: Promise<void> | undefined
   return {
-    config, modules, identities, edgeCa, watchdog,
+    config, modules, identities, edgeCa, watchdog, provisionedFrom,
     device: { iothubHostname: device.iothubHostname, deviceId: device.deviceId },
     close: (o = {}) => (closing ??= (async () => {
       await watchdog.stop()
+      await rejections?.close()
       edgeCa.stop()
       if (o.stopModules) await modules.stopAll()
       await management.close()

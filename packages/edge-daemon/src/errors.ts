@@ -28,6 +28,9 @@ export const errors = {
   hubUnreachable: (what: string, cause: unknown) =>
     make('ERR_EDGE_HUB_UNREACHABLE', 'unavailable', `${what}: the hub cannot be reached (${(cause as Error).message})`, cause),
   notProvisioned: (why: string) => make('ERR_EDGE_NOT_PROVISIONED', 'unavailable', why),
+  dpsRefused: (what: string, why: string) => make('ERR_EDGE_DPS_REFUSED', 'unauthorized', `${what}: ${why}`),
+  dpsUnreachable: (what: string, cause: unknown) =>
+    make('ERR_EDGE_DPS_UNREACHABLE', 'unavailable', `${what}: DPS cannot be reached (${(cause as Error).message || (cause as { code?: string }).code || String(cause)})`, cause),
 }
 
 /** The configuration file is invalid: `problems` holds every one, each starting with its TOML path. */

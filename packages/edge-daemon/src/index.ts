@@ -1,4 +1,4 @@
-export { loadConfigFile, parseConfig, resolveFileRef, type DaemonConfig, type LoadedConfig } from './config/load.js'
+export { loadConfigFile, parseConfig, resolveFileRef, type DaemonConfig, type LoadedConfig, type DpsProvisioning, type ManualProvisioning, type ReprovisioningMode } from './config/load.js'
 export { DEFAULT_CONFIG_FILE, defaultConfigFile, defaultAgentSettings } from './config/defaults.js'
 export { renderManualProvisioningConfig, writeManualProvisioningConfig, type ManualProvisioningOptions } from './config/render.js'
 export { ConfigError, errors } from './errors.js'
@@ -12,3 +12,5 @@ export { IdentityManager, type IdentityHub, type ModuleCredentials } from './ide
 export { startWorkloadServer, WorkloadSockets } from './workload/sockets.js'
 export { MANAGEMENT_API_VERSIONS } from './management/server.js'
 export { moduleEnv, type EnvContext } from './modules/env.js'
+export { readDpsCache, dpsCachePath, type DpsCache } from './provisioning/dps.js'
+export { registerWithDps, type DpsAssignment } from './provisioning/dps-client.js'

@@ -63,9 +63,20 @@ export async function runDaemonProcess(configFile: string, o: DaemonProcessOptio
   const closeRuntimes = () => Promise.all(runtimes.map((r) => r.close()))
   await ensureDir(config.ledge.homeDir, 0o755)
   await writePidFile(config.ledge.homeDir)
+  let chain = Promise.resolve()
+  // DPS moved the device (Dynamic reprovisioning): start again, as aziot-edged restarts; the start then finds the
+  // new assignment in the cache and removes the old device's modules.
+  const onReprovisioned = (): void => {
+    chain = chain.then(async () => {
+      log.info({ event: 'daemon.reprovisioned' }, 'restarting the daemon for the new device identity')
+      await daemon.close({ stopModules: false })
+      daemon = await startDaemon(config, { log, runtimes, onReprovisioned })
+      o.onStarted?.(daemon)
+    }).catch((err: unknown) => log.error({ err, event: 'daemon.restart_failed' }, 'restarting after reprovisioning failed'))
+  }
   let daemon: RunningDaemon
   try {
-    daemon = await startDaemon(config, { log, runtimes })
+    daemon = await startDaemon(config, { log, runtimes, onReprovisioned })
   } catch (err) {
     await closeRuntimes().catch(() => undefined)
     await removePidFile(config.ledge.homeDir)
@@ -73,7 +84,6 @@ export async function runDaemonProcess(configFile: string, o: DaemonProcessOptio
   }
   o.onStarted?.(daemon)
 
-  let chain = Promise.resolve()
   const reload = async (): Promise<void> => {
     let next: DaemonConfig
     try {
@@ -91,7 +101,7 @@ export async function runDaemonProcess(configFile: string, o: DaemonProcessOptio
     log.info({ event: 'config.reload' }, 'configuration changed: restarting the daemon (modules keep running)')
     await daemon.close({ stopModules: false })
     config = next
-    daemon = await startDaemon(config, { log, runtimes })
+    daemon = await startDaemon(config, { log, runtimes, onReprovisioned })
     o.onStarted?.(daemon)
   }
   const onHup = (): void => {

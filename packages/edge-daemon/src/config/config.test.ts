@@ -127,7 +127,6 @@ const cases: [string, string, string][] = [
   ['parent_hostname', `parent_hostname = "x y"\n${MANUAL}`, 'parent_hostname: must be a host name'],
   ['no provisioning', 'hostname = "e"', 'provisioning: missing'],
   ['provisioning.source', '[provisioning]\nsource = "tpm"', 'provisioning.source: must be "manual" or "dps"'],
-  ['dps', '[provisioning]\nsource = "dps"\nglobal_endpoint = "https://x"\nid_scope = "0ne"', 'provisioning.source: "dps" is not supported yet (issue 8)'],
   ['neither string nor parts', '[provisioning]\nsource = "manual"', 'provisioning: source = "manual" needs connection_string'],
   ['both string and parts', `${MANUAL}iothub_hostname = "h"`, 'provisioning.connection_string: give connection_string, or'],
   ['connection string without HostName', `[provisioning]\nsource = "manual"\nconnection_string = "DeviceId=d;SharedAccessKey=${KEY}"`, 'provisioning.connection_string: device connection string has no HostName'],
@@ -191,13 +190,14 @@ test('a missing file is a ConfigError that says how to write one', () => {
   assert.throws(() => loadConfigFile(join(dir, 'nope.toml')), (err: unknown) =>
     err instanceof ConfigError && err.problems[0]!.includes('ledge edge config mp'))
   writeFileSync(join(dir, 'ok.toml'), MANUAL)
-  assert.equal(loadConfigFile(join(dir, 'ok.toml')).config.provisioning.deviceId, 'edge1')
+  const ok = loadConfigFile(join(dir, 'ok.toml')).config.provisioning
+  assert.equal(ok.source === 'manual' && ok.deviceId, 'edge1')
 })
 
 test('config mp renders a valid file with the Ledge settings given', () => {
   const text = renderManualProvisioningConfig({ connectionString: CS, hostname: 'edge', homeDir: '/tmp/e', hubCaCert: '/tmp/ca.pem', mqttPort: 18883 })
   const { config } = parseConfig(text, '/x/config.toml')
-  assert.equal(config.provisioning.iothubHostname, 'hub.example')
+  assert.equal(config.provisioning.source === 'manual' && config.provisioning.iothubHostname, 'hub.example')
   assert.equal(config.ledge.homeDir, '/tmp/e')
   assert.equal(config.ledge.hubCaCertFile, '/tmp/ca.pem')
   assert.equal(config.ledge.upstreamGateway, 'hub.example:18883')

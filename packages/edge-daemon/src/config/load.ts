@@ -11,9 +11,34 @@ import { parse as parseToml, TomlError } from 'smol-toml'
 import { ConnectionStringError, parseDeviceConnectionString } from '@ledge/protocol'
 import { ConfigError } from '../errors.js'
 import { defaultAgentSettings } from './defaults.js'
-import { configSchema, crossFieldProblems, KNOWN_TOP_LEVEL, tomlPath, type ConfigFile } from './schema.js'
+import { configSchema, crossFieldProblems, KNOWN_TOP_LEVEL, tomlPath, type ConfigFile, type REPROVISIONING_MODES } from './schema.js'
 
 export type DeviceKeySource = { value: string } | { file: string }
+
+export interface ManualProvisioning {
+  source: 'manual'
+  iothubHostname: string
+  deviceId: string
+  deviceKey: DeviceKeySource
+  /** GatewayHostName of the connection string, when it had one: the upstream MQTT endpoint. */
+  gatewayHostName?: string
+}
+
+/** aziot's `auto_reprovisioning_mode`: when the daemon asks DPS again (see provisioning/dps.ts). */
+export type ReprovisioningMode = (typeof REPROVISIONING_MODES)[number]
+
+export interface DpsProvisioning {
+  source: 'dps'
+  /** `host` or `host:port` of the DPS endpoint (Ledge: the hub's HTTPS listener). */
+  endpoint: string
+  idScope: string
+  registrationId: string
+  /** The device's symmetric key: the enrollment's, or the one derived from the group key. It is also its hub key. */
+  deviceKey: DeviceKeySource
+  /** A JSON file sent with the registration (`payload = { uri }`). */
+  payloadFile?: string
+  reprovisioning: ReprovisioningMode
+}
 
 /** The daemon's settings, resolved: absolute paths, defaults applied, provisioning in one form. */
 export interface DaemonConfig {
@@ -23,14 +48,7 @@ export interface DaemonConfig {
   hostname: string
   parentHostname?: string
   trustBundleCertFile?: string
-  provisioning: {
-    source: 'manual'
-    iothubHostname: string
-    deviceId: string
-    deviceKey: DeviceKeySource
-    /** GatewayHostName of the connection string, when it had one: the upstream MQTT endpoint. */
-    gatewayHostName?: string
-  }
+  provisioning: ManualProvisioning | DpsProvisioning
   agent: {
     name: string
     type: string
@@ -55,6 +73,8 @@ export interface DaemonConfig {
     modulesDir: string
     hubCaCertFile?: string
     hubHttpsPort: number
+    /** `[ledge] mqtt_port`, when set. */
+    mqttPort?: number
     /** `host[:port]` modules and the agent dial for MQTT while no edge hub runs (see README "Gateway"). */
     upstreamGateway?: string
     moduleGateway: 'upstream' | 'edge_hub'
@@ -119,6 +139,20 @@ export function loadConfigFile(file: string): LoadedConfig {
 
 function provisioningOf(c: ConfigFile, baseDir: string): DaemonConfig['provisioning'] {
   const p = c.provisioning!
+  if (p.source === 'dps') {
+    const att = p.attestation!
+    const key = att.symmetric_key!
+    // auto_reprovisioning_mode, else the older settings as `iotedge config import` maps them, else aziot's default.
+    const reprovisioning: ReprovisioningMode = c.auto_reprovisioning_mode
+      ?? (p.dynamic_reprovisioning ? 'Dynamic' : p.always_reprovision_on_startup ? 'AlwaysOnStartup'
+        : p.dynamic_reprovisioning === false || p.always_reprovision_on_startup === false ? 'OnErrorOnly' : 'Dynamic')
+    return {
+      source: 'dps', endpoint: new URL(p.global_endpoint!).host, idScope: p.id_scope!, registrationId: att.registration_id!,
+      deviceKey: key.value !== undefined ? { value: key.value } : { file: resolveFileRef(key.uri!, baseDir) },
+      ...(p.payload ? { payloadFile: resolveFileRef(p.payload.uri, baseDir) } : {}),
+      reprovisioning,
+    }
+  }
   if (p.connection_string !== undefined) {
     const cs = parseDeviceConnectionString(p.connection_string)
     return {
@@ -133,6 +167,11 @@ function provisioningOf(c: ConfigFile, baseDir: string): DaemonConfig['provision
   }
 }
 
+/** The connection string's GatewayHostName, else `<hub>:<mqtt_port>` when the port is not the standard one. */
+export function upstreamGatewayOf(gatewayHostName: string | undefined, iothubHostname: string, mqttPort: number | undefined): string | undefined {
+  return gatewayHostName ?? (mqttPort !== undefined ? `${iothubHostname}:${mqttPort}` : undefined)
+}
+
 function percentOf(s: string): number {
   return Number(s.slice(0, -1))
 }
@@ -143,11 +182,11 @@ function resolveConfig(c: ConfigFile, file: string, mobyConfigured: boolean): Da
   const l = c.ledge
   const homeDir = path(l.home_dir)!
   const provisioning = provisioningOf(c, base)
-  // Upstream MQTT endpoint: the nested parent, else what the user set, else the hub on a non-standard port.
+  // Upstream MQTT endpoint: the nested parent, else what the user set, else the hub on a non-standard port (with DPS
+  // the hub is known only once registered: see upstreamGatewayOf).
   const upstreamGateway = c.parent_hostname
     ?? l.gateway_hostname
-    ?? provisioning.gatewayHostName
-    ?? (l.mqtt_port !== undefined ? `${provisioning.iothubHostname}:${l.mqtt_port}` : undefined)
+    ?? (provisioning.source === 'manual' ? upstreamGatewayOf(provisioning.gatewayHostName, provisioning.iothubHostname, l.mqtt_port) : undefined)
   const settings = c.agent.type === 'docker' || c.agent.config.command !== undefined ? c.agent.config : { ...defaultAgentSettings(), ...c.agent.config }
   const renew = c.edge_ca.auto_renew ?? { rotate_key: true, threshold: '80%', retry: '4%' }
   const config: DaemonConfig = {
@@ -174,6 +213,7 @@ function resolveConfig(c: ConfigFile, file: string, mobyConfigured: boolean): Da
       agentManagementSocket: path(l.agent_management_socket) ?? join(homeDir, 'private', 'mgmt-agent.sock'),
       modulesDir: path(l.modules_dir) ?? join(homeDir, 'modules'),
       hubHttpsPort: l.hub_https_port,
+      ...(l.mqtt_port !== undefined ? { mqttPort: l.mqtt_port } : {}),
       moduleGateway: l.module_gateway,
       watchdogIntervalMs: l.watchdog_interval_secs * 1000,
       logLevel: l.log_level,

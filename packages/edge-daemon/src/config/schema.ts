@@ -14,6 +14,8 @@ const hostAndPort = z.string().regex(/^[A-Za-z0-9.-]+(?::\d{1,5})?$/, 'must be a
 /** `file:///abs/path`, an absolute path, or a path relative to the configuration file. */
 const fileRef = nonEmpty
 const percent = z.string().regex(/^(?:100|[1-9]?\d(?:\.\d+)?)%$/, 'must be a percentage of the certificate lifetime, e.g. "80%"')
+/** DPS registration ids (as the hub's DPS checks them). */
+export const DPS_REGISTRATION_ID = /^[A-Za-z0-9\-._:]{0,127}[A-Za-z0-9-]$/
 const port = z.number().int('must be a whole number').min(1, 'must be 1 to 65535').max(65535, 'must be 1 to 65535')
 
 const provisioning = z.looseObject({
@@ -27,10 +29,20 @@ const provisioning = z.looseObject({
       device_id_pk: z.strictObject({ value: nonEmpty.optional(), uri: fileRef.optional() }).optional(),
     })
     .optional(),
-  // DPS (parsed, refused: issue 8)
+  // source = "dps" (checked together in dpsProvisioningProblems)
   global_endpoint: z.string().optional(),
-  id_scope: z.string().optional(),
-  attestation: z.looseObject({}).optional(),
+  id_scope: z.string().regex(/^[A-Za-z0-9]{1,64}$/, 'must be the DPS id scope (letters and digits, e.g. "0ne00A1B2C3")').optional(),
+  payload: z.strictObject({ uri: fileRef }).optional(),
+  attestation: z
+    .looseObject({
+      method: z.enum(['symmetric_key', 'x509', 'tpm'], 'must be "symmetric_key", "x509" or "tpm"'),
+      registration_id: z.string().regex(DPS_REGISTRATION_ID, "must be 1 to 128 characters of letters, digits and '-._:', ending in a letter, digit or '-'").optional(),
+      symmetric_key: z.strictObject({ value: nonEmpty.optional(), uri: fileRef.optional() }).optional(),
+    })
+    .optional(),
+  // aziot-identityd's older form of auto_reprovisioning_mode
+  always_reprovision_on_startup: z.boolean('must be true or false').optional(),
+  dynamic_reprovisioning: z.boolean('must be true or false').optional(),
 })
 
 const agent = z.strictObject({
@@ -78,8 +90,12 @@ const ledge = z.strictObject({
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 
+/** aziot's modes (reference: azure-iotedge.md §1): when the device asks DPS again for its hub. */
+export const REPROVISIONING_MODES = ['Dynamic', 'AlwaysOnStartup', 'OnErrorOnly'] as const
+
 export const configSchema = z.looseObject({
   hostname: hostName.optional(),
+  auto_reprovisioning_mode: z.enum(REPROVISIONING_MODES, 'must be "Dynamic", "AlwaysOnStartup" or "OnErrorOnly"').optional(),
   parent_hostname: hostAndPort.optional(),
   trust_bundle_cert: fileRef.optional(),
   provisioning: provisioning.optional(),
@@ -95,7 +111,7 @@ export type ConfigFile = z.infer<typeof configSchema>
 
 /** Keys of Azure's config.toml that Ledge reads nothing from (yet); present ones are not reported as unknown. */
 export const IGNORED_AZURE_KEYS = [
-  'allow_elevated_docker_permissions', 'auto_reprovisioning_mode', 'prefer_module_identity_cache', 'cloud_timeout_sec', 'cloud_retries',
+  'allow_elevated_docker_permissions', 'prefer_module_identity_cache', 'cloud_timeout_sec', 'cloud_retries',
   'iotedge_max_requests', 'additional_info', 'connect', 'listen', 'homedir', 'watchdog', 'image_garbage_collection', 'cert_issuance',
   'tpm', 'aziot_keys', 'preloaded_keys', 'preloaded_certs', 'principal', 'aziot_max_requests', 'manifest_trust_bundle_cert', 'imagePullPolicy',
 ]
@@ -120,8 +136,13 @@ const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !
 export function crossFieldProblems(raw: Raw, parseConnectionString: (s: string) => string | undefined): string[] {
   const problems: string[] = []
   const prov = raw.provisioning
-  if (prov === undefined) problems.push('provisioning: missing: add a [provisioning] table (source = "manual" with connection_string, or iothub_hostname + device_id + [provisioning.authentication])')
-  if (isObj(prov) && prov.source === 'dps') problems.push('provisioning.source: "dps" is not supported yet (issue 8); use source = "manual"')
+  if (prov === undefined) problems.push('provisioning: missing: add a [provisioning] table (source = "manual" with connection_string, or iothub_hostname + device_id + [provisioning.authentication]; or source = "dps")')
+  if (isObj(prov) && prov.source === 'dps') problems.push(...dpsProvisioningProblems(prov))
+  if (isObj(prov) && raw.auto_reprovisioning_mode !== undefined) {
+    for (const old of ['always_reprovision_on_startup', 'dynamic_reprovisioning']) {
+      if (prov[old] !== undefined) problems.push(`provisioning.${old}: give auto_reprovisioning_mode or this older setting, not both`)
+    }
+  }
   if (isObj(prov) && prov.source === 'manual') problems.push(...manualProvisioningProblems(prov, parseConnectionString))
 
   const ca = raw.edge_ca
@@ -171,6 +192,50 @@ function manualProvisioningProblems(prov: Raw, parseConnectionString: (s: string
     }
   }
   return problems
+}
+
+const MANUAL_ONLY = ['connection_string', 'iothub_hostname', 'device_id', 'authentication'] as const
+
+/** `source = "dps"`, as aziot's: global_endpoint, id_scope, [provisioning.attestation] with a symmetric key. */
+function dpsProvisioningProblems(prov: Raw): string[] {
+  const problems: string[] = []
+  for (const k of MANUAL_ONLY) if (prov[k] !== undefined) problems.push(`provisioning.${k}: is for source = "manual"; with source = "dps" the hub and device come from DPS`)
+  if (prov.global_endpoint === undefined) problems.push('provisioning.global_endpoint: missing: the DPS endpoint, e.g. "https://global.azure-devices-provisioning.net" (Ledge: "https://<hub host>")')
+  else if (typeof prov.global_endpoint === 'string' && globalEndpointProblem(prov.global_endpoint)) problems.push(`provisioning.global_endpoint: ${globalEndpointProblem(prov.global_endpoint)}`)
+  if (prov.id_scope === undefined) problems.push('provisioning.id_scope: missing: the DPS id scope (`ledge hub dps show`)')
+  if (prov.registration_id !== undefined) problems.push('provisioning.registration_id: belongs in [provisioning.attestation]')
+  const att = prov.attestation
+  if (att === undefined) {
+    problems.push('provisioning.attestation: missing: add [provisioning.attestation] method = "symmetric_key", registration_id = "…", symmetric_key = { value = "<base64 key>" } or { uri = "file:///…" }')
+    return problems
+  }
+  if (!isObj(att)) return problems
+  if (typeof att.method === 'string' && att.method !== 'symmetric_key') problems.push(`provisioning.attestation.method: "${att.method}" is not supported yet; use "symmetric_key"`)
+  if (att.method === undefined) problems.push('provisioning.attestation.method: missing: method = "symmetric_key"')
+  if (att.method !== 'symmetric_key') return problems
+  if (att.registration_id === undefined) problems.push('provisioning.attestation.registration_id: missing: the registration id of the enrollment (or the one the group key was derived for)')
+  const key = att.symmetric_key
+  if (key === undefined) problems.push('provisioning.attestation.symmetric_key: missing: give { value = "<base64 key>" } or { uri = "file:///…" }')
+  if (isObj(key)) {
+    if ((key.value === undefined) === (key.uri === undefined)) problems.push('provisioning.attestation.symmetric_key: give exactly one of value or uri')
+    if (typeof key.value === 'string' && key.value !== '' && !isBase64Key(key.value)) problems.push('provisioning.attestation.symmetric_key.value: is not a base64 key')
+    if (typeof key.uri === 'string' && key.uri.startsWith('pkcs11:')) problems.push('provisioning.attestation.symmetric_key.uri: PKCS#11 keys are not supported; give a file:/// URI or the value')
+  }
+  return problems
+}
+
+/** `https://host[:port][/]`: what the provisioning SDK can dial. */
+export function globalEndpointProblem(s: string): string | undefined {
+  let u: URL
+  try {
+    u = new URL(s)
+  } catch {
+    return `"${s}" is not a URL: give https://<DPS host>`
+  }
+  if (u.protocol !== 'https:') return `"${s}" must use https://`
+  if (!HOST_NAME.test(u.hostname)) return `"${u.hostname}" is not a host name`
+  if ((u.pathname !== '/' && u.pathname !== '') || u.search || u.hash || u.username) return `"${s}" must be https://<host>[:port] only, without a path, query or credentials`
+  return undefined
 }
 
 export function isBase64Key(s: string): boolean {

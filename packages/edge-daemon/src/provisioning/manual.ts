@@ -3,7 +3,7 @@
  * key); the key is stored in the key store and read from there.
  */
 import { readFile } from 'node:fs/promises'
-import type { DaemonConfig } from '../config/load.js'
+import type { DaemonConfig, DeviceKeySource, ManualProvisioning } from '../config/load.js'
 import { ConfigError } from '../errors.js'
 import { isBase64Key } from '../config/schema.js'
 import type { KeyStore } from '../keys/key-store.js'
@@ -15,19 +15,21 @@ export interface DeviceIdentity {
   key: string
 }
 
-export async function provisionManually(config: DaemonConfig, keys: KeyStore): Promise<DeviceIdentity> {
-  const p = config.provisioning
+/** The key the config gives inline or in a file; `tomlPath` names the setting in errors. */
+export async function readDeviceKey(source: DeviceKeySource, configFile: string, tomlPath: string): Promise<string> {
+  if ('value' in source) return source.value
   let key: string
-  if ('value' in p.deviceKey) {
-    key = p.deviceKey.value
-  } else {
-    try {
-      key = (await readFile(p.deviceKey.file, 'utf8')).trim()
-    } catch (err) {
-      throw new ConfigError(config.file, [`provisioning.authentication.device_id_pk.uri: ${p.deviceKey.file} cannot be read: ${(err as Error).message}`])
-    }
-    if (!isBase64Key(key)) throw new ConfigError(config.file, [`provisioning.authentication.device_id_pk.uri: ${p.deviceKey.file} does not hold a base64 key`])
+  try {
+    key = (await readFile(source.file, 'utf8')).trim()
+  } catch (err) {
+    throw new ConfigError(configFile, [`${tomlPath}.uri: ${source.file} cannot be read: ${(err as Error).message}`])
   }
+  if (!isBase64Key(key)) throw new ConfigError(configFile, [`${tomlPath}.uri: ${source.file} does not hold a base64 key`])
+  return key
+}
+
+export async function provisionManually(config: DaemonConfig, p: ManualProvisioning, keys: KeyStore): Promise<DeviceIdentity> {
+  const key = await readDeviceKey(p.deviceKey, config.file, 'provisioning.authentication.device_id_pk')
   await keys.init()
   await keys.saveDeviceKey(key)
   const stored = await keys.readDeviceKey()

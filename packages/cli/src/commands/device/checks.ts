@@ -60,6 +60,7 @@ const error = (...details: string[]): Outcome => ({ result: 'error', details })
 const skipped = (...details: string[]): Outcome => ({ result: 'skipped', details })
 
 const CONFIG_INVALID = 'the config file could not be loaded'
+const NOT_REGISTERED = 'the device is provisioned through DPS and has not registered yet (start the daemon)'
 
 function once<T>(f: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined
@@ -89,6 +90,14 @@ class CheckEnv {
     return settle(readFile(file, 'utf8'))
   })
 
+  /** The hub and device: the config's (manual), or the cached DPS assignment (undefined until the daemon registered). */
+  readonly device = once(async (): Promise<{ iothubHostname: string; deviceId: string } | undefined> => {
+    const c = (await this.loaded())?.config
+    if (!c) return undefined
+    if (c.provisioning.source === 'manual') return c.provisioning
+    return (await this.target.pkg()).readDpsCache(c.ledge.homeDir)
+  })
+
   readonly deviceKey = once(async (): Promise<string | undefined> => {
     const k = (await this.loaded())?.config.provisioning.deviceKey
     if (k === undefined) return undefined
@@ -102,7 +111,9 @@ class CheckEnv {
     const ca = await this.hubCa()
     if (!ca.ok) return ca
     const key = await this.deviceKey()
-    const { iothubHostname: host, deviceId } = c.provisioning
+    const dev = await this.device()
+    if (!dev) return { ok: false, error: new Error(NOT_REGISTERED) }
+    const { iothubHostname: host, deviceId } = dev
     const headers: Record<string, string> = key
       ? { authorization: createIdentitySasToken({ hostName: host, deviceId, keyBase64: key, expiresAt: Math.floor(Date.now() / 1000) + 300 }) }
       : {}
@@ -122,7 +133,10 @@ async function configFileCheck(env: CheckEnv): Promise<Outcome> {
     return error(a.error.message)
   }
   const { config, warnings } = a.loaded
-  const details = [`${config.file}: device '${config.provisioning.deviceId}' of hub '${config.provisioning.iothubHostname}'`]
+  const p = config.provisioning
+  const details = [p.source === 'manual'
+    ? `${config.file}: device '${p.deviceId}' of hub '${p.iothubHostname}'`
+    : `${config.file}: registration '${p.registrationId}' with DPS at ${p.endpoint} (id scope ${p.idScope})`]
   const problems = warnings.map((w) => `${config.file}: ${w}`)
   const holdsKey = 'value' in config.provisioning.deviceKey
   const mode = (await stat(config.file)).mode & 0o777
@@ -307,14 +321,16 @@ async function hubHttpsCheck(env: CheckEnv): Promise<Outcome> {
   const loaded = await env.loaded()
   if (!loaded) return skipped(CONFIG_INVALID)
   const c = loaded.config
-  const where = `https://${c.provisioning.iothubHostname}:${c.ledge.hubHttpsPort}`
+  const dev = await env.device()
+  if (!dev) return skipped(NOT_REGISTERED)
+  const where = `https://${dev.iothubHostname}:${c.ledge.hubHttpsPort}`
   const ca = await env.hubCa()
   if (!ca.ok) return error(`[ledge] hub_ca_cert ${c.ledge.hubCaCertFile} cannot be read: ${(ca.error as Error).message}`)
   const r = await env.hubHttps()
   if (!r.ok) return error(`${where}: ${describeNetError(r.error)}`)
   const { status, tlsProtocol, authenticated } = r.value
   const tls = `${where}: TLS ${tlsProtocol ?? 'ok'}, trusting ${c.ledge.hubCaCertFile ? `${c.ledge.hubCaCertFile} and ` : ''}the system store`
-  const device = c.provisioning.deviceId
+  const device = dev.deviceId
   if (!authenticated) return warning(tls, "the device key could not be read, so the hub's acceptance of it was not checked (run as the daemon's user or root)")
   if (status === 200) return ok(tls, `the hub accepts the credentials of device '${device}'`)
   if (status === 401 || status === 403) return error(tls, `the hub refused the credentials of device '${device}' (${status}): is the key in the config the device's current key?`)
@@ -347,7 +363,9 @@ async function hubMqttCheck(env: CheckEnv): Promise<Outcome> {
   const c = loaded.config
   const ca = await env.hubCa()
   if (!ca.ok) return error(`[ledge] hub_ca_cert ${c.ledge.hubCaCertFile} cannot be read: ${(ca.error as Error).message}`)
-  const ep = parseEndpoint(c.ledge.upstreamGateway ?? c.provisioning.iothubHostname, DEFAULT_MQTT_PORT)
+  const dev = await env.device()
+  if (!dev) return skipped(NOT_REGISTERED)
+  const ep = parseEndpoint(c.ledge.upstreamGateway ?? (c.ledge.mqttPort !== undefined ? `${dev.iothubHostname}:${c.ledge.mqttPort}` : dev.iothubHostname), DEFAULT_MQTT_PORT)
   const where = `mqtts://${ep.host}:${ep.port}${c.parentHostname ? ' (the parent device)' : ''}`
   const r = await settle(tlsProbe({ ...ep, ...(ca.value ? { caPem: ca.value } : {}) }))
   if (!r.ok) return error(`${where}: ${describeNetError(r.error)}`)
