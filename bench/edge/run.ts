@@ -8,7 +8,7 @@
  * and, with nothing deployed but the agent, the resident memory (VmRSS) of the daemon and of the agent, next to a
  * bare `node` process doing nothing as the floor any Node.js component starts from.
  *
- *   npm run bench:edge [-- --runs 5]
+ *   npm run bench:edge [-- --runs 5] [--from-source]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
@@ -21,6 +21,8 @@ import { residentUnionKb, rssKb, ussKb } from './memory.js'
 
 const runsArg = process.argv.indexOf('--runs')
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5
+/** Run the daemon and the agent from their TypeScript sources (through tsx) instead of the build, for comparison. */
+const FROM_SOURCE = process.argv.includes('--from-source')
 const LEDGE = join(repoRoot, 'packages', 'cli', 'bin', 'ledge.js')
 const log = (s: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`)
 
@@ -105,7 +107,7 @@ try {
   spawnSync(process.execPath, [LEDGE, 'edge', 'config', 'mp', '--connection-string', `HostName=${th.host};DeviceId=BenchEdge;SharedAccessKey=${dev.authentication.symmetricKey.primaryKey}`,
     '--config', config, '--home-dir', home, '--hub-ca-cert', testCaFiles().certFile, '--mqtt-port', String(th.hub.mqttPort)], { stdio: 'inherit' })
   await writeFile(config, `trust_bundle_cert = "${testCaFiles().certFile}"\n${await readFile(config, 'utf8')}`)
-  daemon = spawn(process.execPath, [LEDGE, 'edge', 'start', '--config', config], { env: { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: testCaFiles().certFile, LEDGE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] })
+  daemon = spawn(process.execPath, [LEDGE, 'edge', 'start', '--config', config], { env: { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: testCaFiles().certFile, LEDGE_LOG_LEVEL: 'warn', ...(FROM_SOURCE ? { LEDGE_FROM_SOURCE: '1' } : {}) }, stdio: ['ignore', 'ignore', 'inherit'] })
   const sock = join(home, 'mgmt.sock')
   const waitFor = async (pred: () => Promise<boolean>, ms: number, what: string): Promise<void> => {
     const until = Date.now() + ms
