@@ -113,7 +113,7 @@ test('crowd analytics as containers: faces detected in the container reach the h
     '--module-gateway', 'edge_hub'])
   assert.equal(mp.code, 0, mp.out)
   await writeFile(config, `trust_bundle_cert = "${testCaFiles().certFile}"\n${await readFile(config, 'utf8')}`)
-  await appendFile(config, `\n[moby_runtime]\nuri = "${TEST_DOCKER_URI}"\n\n[agent.env]\nLEDGE_AGENT_RECONCILE_INTERVAL_MS = "1000"\n`)
+  await appendFile(config, `\n[moby_runtime]\nuri = "${TEST_DOCKER_URI}"\nruntime_id = "test-${process.pid}-${EDGE}"\n\n[agent.env]\nLEDGE_AGENT_RECONCILE_INTERVAL_MS = "1000"\n`)
 
   const log: string[] = []
   const daemon: ChildProcess = spawn(process.execPath, [LEDGE_BIN, 'edge', 'start', '--config', config], {

@@ -31,7 +31,7 @@ export async function createDockerRuntime(config: DaemonConfig, log: Logger): Pr
   const stateDir = join(config.ledge.homeDir, 'runtime-docker')
   await ensureDir(stateDir, 0o700)
   return DockerModuleRuntime.open({
-    uri: config.moby.uri, network: config.moby.network, hostname: config.hostname, stateDir,
+    uri: config.moby.uri, network: config.moby.network, runtimeId: config.moby.runtimeId, hostname: config.hostname, stateDir,
     imageGc: { minAgeMs: 7 * 24 * 3600_000, intervalMs: 24 * 3600_000 }, log: log.child({ component: 'runtime-docker' }),
   })
 }

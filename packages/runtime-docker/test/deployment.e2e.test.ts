@@ -91,7 +91,7 @@ test('a deployment of docker modules: SDK module reaches the hub, logs, on-unhea
     '--config', config, '--home-dir', home, '--hub-ca-cert', testCaFiles().certFile, '--mqtt-port', String(th.hub.mqttPort), '--module-gateway', 'upstream'])
   assert.equal(mp.code, 0, mp.out)
   await writeFile(config, `trust_bundle_cert = "${testCaFiles().certFile}"\n${await readFile(config, 'utf8')}`)
-  await appendFile(config, `\n[moby_runtime]\nuri = "${TEST_DOCKER_URI}"\nnetwork = "host"\n\n[agent.env]\nLEDGE_AGENT_RECONCILE_INTERVAL_MS = "1000"\n`)
+  await appendFile(config, `\n[moby_runtime]\nuri = "${TEST_DOCKER_URI}"\nnetwork = "host"\nruntime_id = "test-${process.pid}-${deviceId}"\n\n[agent.env]\nLEDGE_AGENT_RECONCILE_INTERVAL_MS = "1000"\n`)
 
   const log: string[] = []
   const daemon: ChildProcess = spawn(process.execPath, [LEDGE_BIN, 'edge', 'start', '--config', config], {

@@ -114,7 +114,7 @@ test('containers routed through the edge hub; their workload sockets survive a d
   assert.equal(mp.code, 0, mp.out)
   const text = await readFile(config, 'utf8')
   await writeFile(config, `trust_bundle_cert = "${testCaFiles().certFile}"\n${text.replace(/^\[ledge\]\n/m, '[ledge]\nmodule_gateway = "edge_hub"\n')}`)
-  await appendFile(config, `\n[moby_runtime]\nuri = "${TEST_DOCKER_URI}"\nnetwork = "host"\n\n[agent.env]\nLEDGE_AGENT_RECONCILE_INTERVAL_MS = "1000"\n`)
+  await appendFile(config, `\n[moby_runtime]\nuri = "${TEST_DOCKER_URI}"\nnetwork = "host"\nruntime_id = "test-${process.pid}-${deviceId}"\n\n[agent.env]\nLEDGE_AGENT_RECONCILE_INTERVAL_MS = "1000"\n`)
   assert.match(await readFile(config, 'utf8'), /module_gateway = "edge_hub"/)
 
   const log: string[] = []

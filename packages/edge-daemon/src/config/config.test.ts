@@ -38,7 +38,7 @@ test('a minimal manual config gets the defaults', () => {
   assert.equal(config.ledge.hubHttpsPort, 443)
   assert.equal(config.ledge.upstreamGateway, undefined)
   assert.equal(config.ledge.watchdogIntervalMs, 60_000)
-  assert.deepEqual(config.moby, { uri: 'unix:///var/run/docker.sock', network: 'azure-iot-edge', enabled: false })
+  assert.deepEqual(config.moby, { uri: 'unix:///var/run/docker.sock', network: 'azure-iot-edge', runtimeId: 'default', enabled: false })
 })
 
 test('host name, device id and key; file URIs and relative paths; ledge settings', () => {
@@ -92,7 +92,10 @@ test('the upstream gateway: parent, then ledge.gateway_hostname, then the connec
 
 test('[moby_runtime] turns the Docker runtime on; a docker agent takes its settings as they are', () => {
   const withTable = parseConfig(`${MANUAL}[moby_runtime]\nuri = "unix:///run/docker.sock"\nnetwork = "edge-net"\n`, '/etc/ledge/config.toml').config
-  assert.deepEqual(withTable.moby, { uri: 'unix:///run/docker.sock', network: 'edge-net', enabled: true })
+  assert.deepEqual(withTable.moby, { uri: 'unix:///run/docker.sock', network: 'edge-net', runtimeId: 'default', enabled: true })
+  const shared = parseConfig(`${MANUAL}[moby_runtime]\nruntime_id = "edge-2"\n`, '/etc/ledge/config.toml').config
+  assert.equal(shared.moby.runtimeId, 'edge-2', 'a second daemon on the same engine keeps to its own containers')
+  assert.throws(() => parseConfig(`${MANUAL}[moby_runtime]\nruntime_id = "a b"\n`, '/etc/ledge/config.toml'), /moby_runtime\.runtime_id: letters, digits/)
   const docker = parseConfig(`${MANUAL}[agent]\ntype = "docker"\n[agent.config]\nimage = "ledge/agent:1"\ncreateOptions = { HostConfig = { Init = true } }\n`, '/etc/ledge/config.toml').config
   assert.equal(docker.moby.enabled, true)
   assert.deepEqual(JSON.parse(JSON.stringify(docker.agent.settings)), { image: 'ledge/agent:1', createOptions: { HostConfig: { Init: true } } })

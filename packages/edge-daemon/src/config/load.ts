@@ -64,7 +64,7 @@ export interface DaemonConfig {
     autoRenew: { rotateKey: boolean; thresholdPercent: number; retryPercent: number }
   }
   /** `enabled`: the file has a `[moby_runtime]` table or `[agent] type = "docker"`: the daemon runs the Docker runtime. */
-  moby: { uri: string; network: string; enabled: boolean }
+  moby: { uri: string; network: string; runtimeId: string; enabled: boolean }
   ledge: {
     homeDir: string
     workloadSocketDir: string
@@ -205,7 +205,7 @@ function resolveConfig(c: ConfigFile, file: string, mobyConfigured: boolean): Da
       expiryDays: c.edge_ca.auto_generated_edge_ca_expiry_days,
       autoRenew: { rotateKey: renew.rotate_key, thresholdPercent: percentOf(renew.threshold), retryPercent: percentOf(renew.retry) },
     },
-    moby: { uri: c.moby_runtime.uri, network: c.moby_runtime.network, enabled: mobyConfigured || c.agent.type === 'docker' },
+    moby: { uri: c.moby_runtime.uri, network: c.moby_runtime.network, runtimeId: c.moby_runtime.runtime_id, enabled: mobyConfigured || c.agent.type === 'docker' },
     ledge: {
       homeDir,
       workloadSocketDir: path(l.workload_socket_dir) ?? join(homeDir, 'mnt'),

@@ -72,6 +72,12 @@ const edgeCa = z.looseObject({
 const mobyRuntime = z.looseObject({
   uri: z.string().default('unix:///var/run/docker.sock'),
   network: z.string().default('azure-iot-edge'),
+  /**
+   * Ledge's own key: which containers of the engine are this daemon's (label `ledge.runtime-id`). Azure runs one edge
+   * per engine; two Ledge daemons (or test runs) sharing an engine need different ids, or each would remove the
+   * other's containers as modules no longer deployed.
+   */
+  runtime_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'letters, digits, _ . - (at most 63, not starting with a symbol)').default('default'),
 })
 
 const ledge = z.strictObject({
@@ -101,7 +107,7 @@ export const configSchema = z.looseObject({
   provisioning: provisioning.optional(),
   agent: agent.default({ name: 'edgeAgent', type: 'process', config: {}, env: {} }),
   edge_ca: edgeCa.default({ auto_generated_edge_ca_expiry_days: 90 }),
-  moby_runtime: mobyRuntime.default({ uri: 'unix:///var/run/docker.sock', network: 'azure-iot-edge' }),
+  moby_runtime: mobyRuntime.default({ uri: 'unix:///var/run/docker.sock', network: 'azure-iot-edge', runtime_id: 'default' }),
   ledge: ledge.default({
     home_dir: '/var/lib/ledge/edge', hub_https_port: 443, module_gateway: 'edge_hub', watchdog_interval_secs: 60, log_level: 'info',
   }),
