@@ -6,6 +6,14 @@ import type { AuthenticationType, ConnectionState, DeviceCapabilities, DeviceSta
 /** A twin properties section (desired or reported) as sent on the wire: properties plus `$version` and `$metadata`. */
 export type TwinSection = Record<string, unknown> & { $version: number; $metadata?: Record<string, unknown> }
 
+/**
+ * A twin's read-only `configurations` section, IoT Hub's record of the automatic deployments (configurations) that
+ * concern it: `Targeted` when the target condition matches, `Applied` when its content is what the twin was given.
+ * Cased as IoT Hub writes it and as its system metric queries compare it (`configurations.[[id]].status = 'Applied'`).
+ */
+export type ConfigurationStatus = 'Targeted' | 'Applied'
+export type TwinConfigurations = Record<string, { status: ConfigurationStatus }>
+
 export interface Twin {
   deviceId: string
   moduleId?: string
@@ -26,6 +34,8 @@ export interface Twin {
   capabilities?: DeviceCapabilities
   deviceScope?: string
   parentScopes?: string[]
+  /** Service side only (devices never see it); absent when no automatic deployment concerns the twin. */
+  configurations?: TwinConfigurations
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json }

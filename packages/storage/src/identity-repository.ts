@@ -1,4 +1,4 @@
-import type { AuthenticationMechanism, DeviceCapabilities, DeviceStatus } from '@ledge/protocol'
+import type { AuthenticationMechanism, DeviceCapabilities, DeviceStatus, TwinConfigurations } from '@ledge/protocol'
 
 /** The twin state kept with an identity. Versions and etags are kept by the registry service, not the store. */
 export interface TwinState {
@@ -38,6 +38,12 @@ export interface IdentityRecord {
    * (`modulesContent`), kept so that a module identity created later starts with its desired properties.
    */
   modulesContent?: Record<string, Record<string, unknown>>
+  /**
+   * Module twins of edge devices only: the twin's `configurations` section (automatic deployments that target the
+   * device and address this module, each `Targeted` or `Applied`), kept by the hub's deployment engine. Absent when
+   * none does.
+   */
+  configurations?: TwinConfigurations
   /**
    * Optimistic-concurrency counter owned by the store: `create` stores 1, every successful `update` stores
    * `revision + 1`. Callers never change it themselves.

@@ -152,9 +152,7 @@ export class DeploymentService {
   }
 
   private async runMetricQuery(sql: string): Promise<string[]> {
-    const rows = await runMetricQuery(parseMetricQuery(sql), {
-      identities: this.d.identities, presence: this.d.presence, deploymentsOf: (deviceId) => this.d.engine.forDevice(deviceId),
-    })
+    const rows = await runMetricQuery(parseMetricQuery(sql), { identities: this.d.identities, presence: this.d.presence })
     return rows.map((row) => String(row.deviceId ?? ''))
   }
 

@@ -71,3 +71,28 @@ test('a device queued many times is evaluated once; unchanged content is not wri
   assert.ok(reads <= 2, `read ${reads} times`)
   assert.equal(s.writes.length, 1)
 })
+
+test('module twins get the configurations section; it follows retags and deletions, without touching twin versions', async () => {
+  await using s = await setup([{ id: 'a', tags: { env: 'prod' } }])
+  const section = async (moduleId: string) => (await s.store.identities.get('a', moduleId))!.configurations
+  const high = base('high', 9, '2026-01-01T00:00:00.000Z', { m: mod })
+  const low = base('low', 1, '2026-01-01T00:00:00.000Z', { m: mod })
+  s.engine.setDeployments([high, low])
+  await s.engine.idle()
+  assert.deepEqual(await section('$edgeAgent'), { high: { status: 'Applied' }, low: { status: 'Targeted' } })
+  assert.deepEqual(await section('$edgeHub'), { high: { status: 'Applied' }, low: { status: 'Targeted' } })
+  const agentTwin = (await s.store.identities.get('a', '$edgeAgent'))!.twin
+
+  // The device leaves `high`'s target: `low` wins, `high` is gone from the sections.
+  s.engine.setDeployments([{ ...high, targetCondition: "tags.env='dev'" }, low])
+  await s.engine.idle()
+  assert.deepEqual(await section('$edgeAgent'), { low: { status: 'Applied' } })
+  // The section is the hub's metadata: writing it changes neither the twin's version nor its etag.
+  const after = (await s.store.identities.get('a', '$edgeAgent'))!.twin
+  assert.equal(after.etag, agentTwin.etag)
+
+  s.engine.setDeployments([])
+  await s.engine.idle()
+  assert.equal(await section('$edgeAgent'), undefined)
+  assert.equal(await section('$edgeHub'), undefined)
+})

@@ -7,18 +7,24 @@
  * Per device: the highest-priority matching base deployment wins (ties: the most recently created), then the matching
  * layered deployments are applied on top, lowest priority first. The result is written to the module twins only when
  * it differs from what the device has. A device no deployment targets keeps its modules, as in IoT Hub.
+ *
+ * Each evaluation also brings the module twins' `configurations` sections up to date (configuration-status.ts):
+ * a deployment that stops targeting the device disappears from them.
  */
 import { isDeepStrictEqual } from 'node:util'
-import { validateDeploymentManifest } from '@ledge/protocol'
-import type { Logger } from '@ledge/common'
+import { validateDeploymentManifest, type TwinConfigurations } from '@ledge/protocol'
+import { isAppError, type Logger } from '@ledge/common'
 import type { ConfigurationRecord, IdentityRecord, IdentityRepository } from '@ledge/storage'
 import type { Presence } from '../presence/presence.js'
 import { toTwin } from '../registry/to-wire.js'
 import { composeDesired, toModulesContent, type DesiredByModule } from './compose.js'
+import { configurationsByModule } from './configuration-status.js'
 import { compileTargetCondition, type TargetMatcher } from './target.js'
 
 const SCAN_PAGE = 1000
 const DEFAULT_CONCURRENCY = 8
+/** Compare-and-swap retries when another writer (a reported patch, say) changes a module record meanwhile. */
+const MAX_SECTION_WRITE_ATTEMPTS = 10
 
 interface CompiledDeployment {
   record: ConfigurationRecord
@@ -131,7 +137,9 @@ export class TargetEngine {
   private async reevaluateAll(): Promise<void> {
     const generation = ++this.generation
     if (this.deployments.length === 0) {
-      // Nothing targets anything: devices keep what they have, and there is nothing to count.
+      // Nothing targets anything: devices keep their modules, and there is nothing to count. Only the devices a
+      // deployment targeted until now need evaluating, to take the deployments off their twins' sections.
+      for (const deviceId of this.devices.keys()) this.enqueue(deviceId)
       this.devices.clear()
       return
     }
@@ -194,20 +202,53 @@ export class TargetEngine {
   private async evaluate(deviceId: string): Promise<void> {
     const record = await this.d.identities.get(deviceId)
     if (!record || !record.capabilities.iotEdge) {
+      // An edge device that stopped being one: nothing targets it any more.
+      if (record && this.devices.has(deviceId)) await this.markModules(deviceId, new Map())
       this.devices.delete(deviceId)
       return
     }
     const twin = toTwin(record, this.d.presence) as unknown as Record<string, unknown>
     const targeted = this.deployments.filter((dep) => dep.matches(twin)).map((dep) => dep.record)
     const base = targeted.filter((r) => !r.layered).sort(byPrecedence)[0]
-    if (!base) {
-      this.devices.set(deviceId, { targeted: targeted.map((r) => r.id), applied: [] })
-      return
+    let applied: string[] = []
+    if (base) {
+      const layers = targeted.filter((r) => r.layered).sort(byPrecedence).reverse()
+      const result = this.compose(base, layers)
+      await this.applyIfChanged(record, result.desired)
+      applied = [base.id, ...result.layers]
     }
-    const layers = targeted.filter((r) => r.layered).sort(byPrecedence).reverse()
-    const result = this.compose(base, layers)
-    await this.applyIfChanged(record, result.desired)
-    this.devices.set(deviceId, { targeted: targeted.map((r) => r.id), applied: [base.id, ...result.layers] })
+    // After the content: a twin never says Applied before it holds the deployment's desired properties.
+    await this.markModules(deviceId, configurationsByModule(targeted, new Set(applied)))
+    if (targeted.length === 0) this.devices.delete(deviceId)
+    else this.devices.set(deviceId, { targeted: targeted.map((r) => r.id), applied })
+  }
+
+  /** Brings every module twin's `configurations` section to `sections` (no section for a module absent from it). */
+  private async markModules(deviceId: string, sections: ReadonlyMap<string, TwinConfigurations>): Promise<void> {
+    for (const module of await this.d.identities.listModules(deviceId)) {
+      const wanted = sections.get(module.moduleId!)
+      if (isDeepStrictEqual(module.configurations ?? {}, wanted ?? {})) continue
+      await this.writeSection(module, wanted)
+    }
+  }
+
+  /**
+   * Writes the section straight to the store: it is the hub's metadata, not a twin change, so the twin's version and
+   * etag stay (a service client's If-Match still holds) and no twin-change event re-queues the device.
+   */
+  private async writeSection(module: IdentityRecord, section: TwinConfigurations | undefined): Promise<void> {
+    let current: IdentityRecord | undefined = module
+    for (let attempt = 1; current; attempt++) {
+      const { configurations: _previous, ...rest } = current
+      try {
+        await this.d.identities.update(section ? { ...rest, configurations: section } : rest)
+        return
+      } catch (err) {
+        if (isAppError(err) && err.code === 'ERR_STORE_NOT_FOUND') return // the module was deleted meanwhile
+        if (!(isAppError(err) && err.code === 'ERR_STORE_CONFLICT') || attempt >= MAX_SECTION_WRITE_ATTEMPTS) throw err
+        current = await this.d.identities.get(module.deviceId, module.moduleId)
+      }
+    }
   }
 
   private async applyIfChanged(record: IdentityRecord, desired: DesiredByModule): Promise<void> {

@@ -22,7 +22,10 @@ export interface RegistryEvents {
   identityRevoked(deviceId: string, moduleId: string | null): void
   /** An identity is gone for good: what the hub keeps for it elsewhere (C2D queue, MQTT sessions) goes too. */
   identityDeleted(deviceId: string, moduleId: string | null): Promise<void>
-  /** A device was created or updated (capabilities among others): automatic deployments re-evaluate it. */
+  /**
+   * A device was created or updated (capabilities among others), or given a new module: automatic deployments
+   * re-evaluate it (a new module twin gets its `configurations` section).
+   */
   deviceChanged?(deviceId: string): void
 }
 
@@ -221,6 +224,7 @@ export class RegistryService {
       if (desired) rec.twin = { ...rec.twin, desired: withoutNulls(Object.fromEntries(Object.entries(desired).filter(([k]) => !k.startsWith('$')))) }
       try {
         const [created] = await this.d.identities.create([rec])
+        if (device.capabilities.iotEdge) this.d.events.deviceChanged?.(deviceId)
         return { module: toModule(created!, this.d.presence), created: true }
       } catch (err) {
         if (isAppError(err) && err.code === 'ERR_STORE_CONFLICT') throw errors.moduleAlreadyExists(deviceId, moduleId)

@@ -72,8 +72,11 @@ export function toTwin(r: IdentityRecord, presence: Presence, c2dCount = 0): Twi
       reported: section(r.twin.reported, r.twin.reportedVersion, r.twin.reportedUpdatedTime),
     },
   }
-  if (r.moduleId) t.moduleId = r.moduleId
-  else {
+  if (r.moduleId) {
+    t.moduleId = r.moduleId
+    // As in IoT Hub, the section is left out entirely while no automatic deployment concerns the twin.
+    if (r.configurations && Object.keys(r.configurations).length > 0) t.configurations = r.configurations
+  } else {
     t.capabilities = r.capabilities
     if (r.deviceScope !== undefined) t.deviceScope = r.deviceScope
     if (r.parentScopes !== undefined) t.parentScopes = r.parentScopes

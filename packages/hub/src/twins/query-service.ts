@@ -1,6 +1,8 @@
 /**
  * Twin queries (`POST /devices/query`): `SELECT … FROM devices | devices.modules [WHERE …] [GROUP BY …]`, evaluated
- * over the twins page by page, with IoT Hub's paging (x-ms-max-item-count, x-ms-continuation).
+ * over the twins page by page, with IoT Hub's paging (x-ms-max-item-count, x-ms-continuation). Module twins carry the
+ * `configurations` section of automatic deployments, and `configurations.[[id]]` quotes an id as IoT Hub's metric
+ * queries do (`SELECT * FROM devices.modules WHERE configurations.[[my-deployment]].status = 'Applied'`).
  *
  * The whole result is computed for each page request; the continuation token is the position in it. That is simple
  * and right for registries of tens of thousands of twins; a store that can evaluate conditions itself (PostgreSQL)
@@ -11,6 +13,7 @@ import type { IdentityKey, IdentityRepository } from '@ledge/storage'
 import { errors } from '../errors.js'
 import type { Presence } from '../presence/presence.js'
 import { toTwin } from '../registry/to-wire.js'
+import { rewriteBracketedNames } from './bracketed-names.js'
 
 const SCAN_PAGE = 1000
 
@@ -37,7 +40,7 @@ export class QueryService {
   async run(sql: string, opts: { pageSize: number; continuation?: string }): Promise<QueryPage> {
     let query: TwinQuery
     try {
-      query = parseTwinQuery(sql)
+      query = parseTwinQuery(rewriteBracketedNames(sql))
     } catch (err) {
       if (isQueryParseError(err)) throw errors.argumentInvalid(`query: ${err.message}`)
       throw err

@@ -43,7 +43,10 @@ export function identityContract(test: StoreCase): void {
         },
       })
       const bare = identityRecord('bare')
-      const moduleWithManager = identityRecord('bare', 'm1', { managedBy: 'someone' })
+      const moduleWithManager = identityRecord('bare', 'm1', {
+        managedBy: 'someone',
+        configurations: { 'base:1': { status: 'Applied' }, "it's-layered": { status: 'Targeted' } },
+      })
       const moduleWithoutManager = identityRecord('bare', 'm2')
       delete moduleWithoutManager.managedBy
       await store.identities.create([full])
