@@ -180,7 +180,8 @@ test('containers routed through the edge hub; their workload sockets survive a d
     assert.equal((await rest(th, 'POST', `/devices/${deviceId}/applyConfigurationContent`, deployment(edgeHost, next, { ModuleUpdateMode: 'WaitForAllPulls' }))).status, 204)
     const failed = await eventually(async () => {
       const r = await reported()
-      return r.lastDesiredStatus?.code === 500 ? r.lastDesiredStatus : undefined
+      // Not any 500: a reconcile that ran while the daemon restarted may report its unreachable socket first.
+      return r.lastDesiredStatus?.code === 500 && /PrepareForUpdate/.test(r.lastDesiredStatus.description ?? '') ? r.lastDesiredStatus : undefined
     }, 90_000, 'the agent to report the failed pull')
     assert.match(failed.description ?? '', /^Failed to execute PrepareForUpdate command: prepare module decho/)
     assert.match(failed.description ?? '', /ModuleUpdateMode=WaitForAllPulls/)
