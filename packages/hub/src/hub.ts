@@ -60,7 +60,7 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
   })
   if (certs.generated) log.info({ event: 'hub.certificates_created', caFile: certs.caFile, ...names }, 'created the hub CA and server certificate')
 
-  const store = opts.store ?? (await openSqliteHubStore({ file: join(dataDir, 'hub.db') }))
+  const store = opts.store ?? (await openSqliteHubStore({ file: join(dataDir, 'hub.db'), logger: log }))
   const policies = await ensureDefaultPolicies(store.policies)
   const owner = policies.find((p) => p.keyName === 'iothubowner')!
 

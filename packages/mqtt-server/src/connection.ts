@@ -1,12 +1,13 @@
 /**
  * One MQTT 3.1.1 client connection in the IoT Hub dialect, server side: framing (mqtt-packet), the CONNECT-first
- * rule, keep-alive, the SAS token's lifetime, corked writes, flow control of stored publishes and packet ids.
+ * rule, keep-alive, the SAS token's lifetime, writes batched per tick, flow control of stored publishes and packet ids.
  * What a packet means is the product's business: the hub and the edge hub each extend this class and implement
  * {@link IotMqttConnection.onConnect}, {@link IotMqttConnection.onPacket} and {@link IotMqttConnection.onClosed}.
  */
 import type { Duplex } from 'node:stream'
 import { generate, parser as createParser, type IConnectPacket, type IPublishPacket, type Packet } from 'mqtt-packet'
 import type { Clock, Logger } from '@ledge/common'
+import { WriteBatch } from './write-batch.js'
 
 /** IoT Hub's 256 KB message limit, plus room for the topic and its property bag. */
 export const MAX_PACKET_BYTES = 256 * 1024 + 16 * 1024
@@ -42,9 +43,10 @@ export abstract class IotMqttConnection {
   private readonly queuedWhileAuthenticating: Packet[] = []
   private keepAliveMs = 0
   private keepAliveTimer: ReturnType<typeof setTimeout> | undefined
-  private armedMs = 0
+  /** When the last packet arrived (`performance.now()`): the keep-alive timer checks it when it fires. */
+  private lastPacketAt = 0
   private tokenTimer: ReturnType<typeof setTimeout> | undefined
-  private corked = false
+  private readonly out: WriteBatch
   private nextPacketId = 1
   private paused = false
 
@@ -54,6 +56,7 @@ export abstract class IotMqttConnection {
     readonly remote: Remote,
   ) {
     this.log = context.log.child({ remote: remote.address, transport: remote.transport })
+    this.out = new WriteBatch(stream)
     this.parser.on('packet', (p: Packet) => this.receive(p))
     this.parser.on('error', (err: Error) => this.close(`malformed MQTT packet: ${err.message}`))
     stream.on('data', (chunk: Buffer) => this.onData(chunk))
@@ -82,7 +85,7 @@ export abstract class IotMqttConnection {
 
   private receive(packet: Packet): void {
     if (this.state === 'closed') return
-    if (this.keepAliveMs > 0) this.armKeepAlive(this.keepAliveMs)
+    this.lastPacketAt = performance.now()
     if (this.state === 'authenticating') {
       this.queuedWhileAuthenticating.push(packet)
       return
@@ -152,15 +155,20 @@ export abstract class IotMqttConnection {
   }
 
   private armKeepAlive(ms: number): void {
-    // Called for every packet: restart the same timer rather than allocate a new one.
-    if (this.keepAliveTimer && this.armedMs === ms) {
-      this.keepAliveTimer.refresh()
-      return
-    }
-    this.armedMs = ms
     if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer)
-    this.keepAliveTimer = setTimeout(() => this.close(this.state === 'connected' ? 'keep-alive timeout' : 'no CONNECT in time'), ms)
+    this.keepAliveTimer = setTimeout(() => this.keepAliveElapsed(), ms)
     this.keepAliveTimer.unref()
+  }
+
+  /**
+   * A packet does not restart the timer (at thousands of packets a second that costs more than the packet); it
+   * records its time, and when the timer fires it runs again for what is left of the period since the last packet.
+   */
+  private keepAliveElapsed(): void {
+    if (this.state !== 'connected') return this.close('no CONNECT in time')
+    const quietMs = performance.now() - this.lastPacketAt
+    if (this.keepAliveMs > 0 && quietMs < this.keepAliveMs) return this.armKeepAlive(this.keepAliveMs - quietMs)
+    this.close('keep-alive timeout')
   }
 
   allocatePacketId(): number {
@@ -171,18 +179,10 @@ export abstract class IotMqttConnection {
     }
   }
 
+  /** Packets written in the same tick (a burst of PUBACKs) leave in one socket write, in order. */
   write(packet: Packet): void {
     if (this.state === 'closed' || this.stream.destroyed) return
-    // Cork so that packets written in the same tick (a burst of PUBACKs) leave in one TLS record.
-    if (!this.corked) {
-      this.corked = true
-      this.stream.cork()
-      process.nextTick(() => {
-        this.corked = false
-        this.stream.uncork()
-      })
-    }
-    this.stream.write(generate(packet))
+    this.out.add(generate(packet))
   }
 
   publish(topic: string, payload: Buffer | string, qos: 0 | 1, messageId?: number): number | undefined {
@@ -193,7 +193,13 @@ export abstract class IotMqttConnection {
   }
 
   puback(messageId: number | undefined): void {
-    if (messageId !== undefined) this.write({ cmd: 'puback', messageId })
+    if (messageId === undefined || this.state === 'closed' || this.stream.destroyed) return
+    // One per message: encoded here rather than through mqtt-packet's generic generator.
+    const bytes = Buffer.allocUnsafe(4)
+    bytes[0] = 0x40 // PUBACK
+    bytes[1] = 2 // remaining length
+    bytes.writeUInt16BE(messageId, 2)
+    this.out.add(bytes)
   }
 
   /** Flow control for stored publishes: stop reading while too many wait for the store. */
@@ -223,10 +229,7 @@ export abstract class IotMqttConnection {
     if (wasConnected) this.log.info({ event: 'mqtt.disconnected', reason }, 'client disconnected')
     else this.log.debug({ event: 'mqtt.closed', reason }, 'connection closed before it was accepted')
     // Flush what was written last (a refusing CONNACK) before closing; destroy if the peer does not read it.
-    if (this.corked) {
-      this.corked = false
-      this.stream.uncork()
-    }
+    this.out.flush()
     this.stream.end()
     setTimeout(() => this.stream.destroy(), 1000).unref()
   }

@@ -1,7 +1,8 @@
 /**
  * The SQLite adapter of the storage ports (better-sqlite3, WAL): the embedded default for the hub and the edge.
  * One connection per store; the driver is synchronous, so each method runs to completion (and each write
- * transaction commits) before the next starts.
+ * transaction commits) before the next starts. A file store also has a worker thread with its own connection that
+ * checkpoints the WAL off the event loop (wal-checkpointer.ts).
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -16,6 +17,7 @@ import { SqlitePolicyRepository } from './sqlite-policy-repository.js'
 import { SqliteSessionRepository } from './sqlite-session-repository.js'
 import { SqliteDpsRepository } from './sqlite-dps-repository.js'
 import { SqliteConfigurationRepository } from './sqlite-configuration-repository.js'
+import { WalCheckpointer, type WalCheckpointSettings } from './wal-checkpointer.js'
 
 export { SCHEMA_VERSION } from './schema.js'
 export { SqliteC2dQueue } from './sqlite-c2d-queue.js'
@@ -25,6 +27,7 @@ export { SqlitePolicyRepository } from './sqlite-policy-repository.js'
 export { SqliteSessionRepository } from './sqlite-session-repository.js'
 export { SqliteDpsRepository } from './sqlite-dps-repository.js'
 export { SqliteConfigurationRepository } from './sqlite-configuration-repository.js'
+export type { WalCheckpointSettings } from './wal-checkpointer.js'
 
 export interface SqliteHubStoreOptions {
   /** The database file; its directory is created if missing. `':memory:'` for a throw-away store. */
@@ -33,11 +36,17 @@ export interface SqliteHubStoreOptions {
   /** How long a write waits for another connection's lock before failing with SQLITE_BUSY. Default 5000. */
   busyTimeoutMs?: number
   /**
-   * WAL pages (4 KiB) after which a commit checkpoints the WAL into the main file. Default 10000 (~40 MiB): the
-   * event log's device index dirties many pages per batch, and checkpointing every 1000 pages (SQLite's default)
-   * halves append throughput.
+   * WAL pages (4 KiB) after which a commit checkpoints the WAL into the main file, when checkpoints run on the
+   * connection itself (`walCheckpoints: false`, `':memory:'`, or if the checkpoint thread fails). Default 10000
+   * (~40 MiB): the event log's device index dirties many pages per batch, and checkpointing every 1000 pages
+   * (SQLite's default) halves append throughput.
    */
   walAutocheckpointPages?: number
+  /**
+   * Checkpoints in a worker thread (the default for a file), so that their fsyncs never stall the event loop;
+   * `false` leaves them to the connection (`walAutocheckpointPages`).
+   */
+  walCheckpoints?: WalCheckpointSettings | false
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000
@@ -68,10 +77,11 @@ class SqliteHubStore implements HubStore {
   constructor(
     private readonly db: Database.Database,
     private readonly log: Logger,
+    private readonly checkpointer: WalCheckpointer | undefined,
   ) {
     this.identities = new SqliteIdentityRepository(db)
     this.c2d = new SqliteC2dQueue(db)
-    this.events = new SqliteEventLog(db)
+    this.events = new SqliteEventLog(db, checkpointer)
     this.policies = new SqlitePolicyRepository(db)
     this.sessions = new SqliteSessionRepository(db)
     this.dps = new SqliteDpsRepository(db)
@@ -80,6 +90,9 @@ class SqliteHubStore implements HubStore {
 
   /** Checkpoints the WAL into the main file, then closes. Calling it again does nothing. */
   async close(): Promise<void> {
+    if (!this.db.open) return
+    // First, so that the final checkpoint below is not blocked by the thread's connection.
+    await this.checkpointer?.stop()
     if (!this.db.open) return
     try {
       this.db.pragma('optimize')
@@ -100,8 +113,13 @@ export async function openSqliteHubStore(opts: SqliteHubStoreOptions): Promise<H
     readSchemaVersion(db) // before configure(): a file from a newer Ledge is left exactly as it was
     configure(db, opts)
     const found = migrate(db, log)
+    const inMemory = opts.file === ':memory:' || opts.file === ''
+    const checkpointer =
+      opts.walCheckpoints === false || inMemory
+        ? undefined
+        : new WalCheckpointer(db, int(opts.walAutocheckpointPages ?? DEFAULT_WAL_AUTOCHECKPOINT_PAGES), log, opts.walCheckpoints)
     log.info({ event: 'store.opened', file: opts.file, schemaVersion: SCHEMA_VERSION, migratedFrom: found }, 'store opened')
-    return new SqliteHubStore(db, log)
+    return new SqliteHubStore(db, log, checkpointer)
   } catch (err) {
     db.close()
     throw err

@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3'
 import type { ApplicationProperties, SystemProperties } from '@ledge/protocol'
 import type { EventInput, EventLog, EventRecord } from '@ledge/storage'
+import type { WriteGate } from './wal-checkpointer.js'
 
 interface EventRow {
   offset: number
@@ -73,7 +74,11 @@ export class SqliteEventLog implements EventLog {
   private readonly appendTx: Database.Transaction<(events: readonly EventInput[]) => number[]>
   private readonly trimTx: Database.Transaction<(olderThan: number | undefined, maxBytes: number | undefined) => number>
 
-  constructor(db: Database.Database) {
+  /** `gate`: appends wait while the WAL checkpoint thread resets the WAL. */
+  constructor(
+    db: Database.Database,
+    private readonly gate?: WriteGate,
+  ) {
     const s = (this.s = prepare(db))
     this.appendTx = db.transaction((events) => {
       let offset = s.state.get()!.next_offset
@@ -111,6 +116,8 @@ export class SqliteEventLog implements EventLog {
 
   async append(events: readonly EventInput[]): Promise<number[]> {
     if (events.length === 0) return []
+    const held = this.gate?.held
+    if (held) await held
     return this.appendTx.immediate(events)
   }
 

@@ -8,10 +8,10 @@ import type { EventInput, EventLog, EventRecord } from '@ledge/storage'
 
 const MAX_BATCH = 512
 
-interface Waiting {
-  event: EventInput
-  resolve(offset: number): void
-  reject(err: unknown): void
+/** Told once its event is durable, or could not be stored. One object per message instead of a promise and two closures. */
+export interface AppendWaiter {
+  stored(offset: number): void
+  failed(err: unknown): void
 }
 
 export interface RetentionSettings {
@@ -26,7 +26,9 @@ export interface RetentionSettings {
 export type EventListener = (e: EventRecord) => void
 
 export class EventStream {
-  private queue: Waiting[] = []
+  /** Events waiting for the next batch, and who waits for each (the same index). */
+  private readonly queue: EventInput[] = []
+  private readonly waiters: AppendWaiter[] = []
   private writing = false
   private readonly listeners = new Set<EventListener>()
   private retentionTimer: ReturnType<typeof setInterval> | undefined
@@ -42,10 +44,14 @@ export class EventStream {
 
   /** Resolves with the event's offset once it is durable. */
   append(event: EventInput): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ event, resolve, reject })
-      if (!this.writing) this.scheduleWrite()
-    })
+    return new Promise((resolve, reject) => this.enqueue(event, { stored: resolve, failed: reject }))
+  }
+
+  /** Appends `event` with the next batch and tells `waiter` once it is durable (the per-message path). */
+  enqueue(event: EventInput, waiter: AppendWaiter): void {
+    this.queue.push(event)
+    this.waiters.push(waiter)
+    if (!this.writing) this.scheduleWrite()
   }
 
   private scheduleWrite(): void {
@@ -57,16 +63,25 @@ export class EventStream {
 
   private async writeLoop(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH)
+      const events = this.queue.splice(0, MAX_BATCH)
+      const waiters = this.waiters.splice(0, MAX_BATCH)
+      let offsets: number[]
       try {
-        const offsets = await this.d.log.append(batch.map((w) => w.event))
-        batch.forEach((w, i) => w.resolve(offsets[i]!))
-        if (this.listeners.size > 0) {
-          batch.forEach((w, i) => this.emit({ ...w.event, offset: offsets[i]! }))
-        }
+        offsets = await this.d.log.append(events)
       } catch (err) {
-        this.d.logger.error({ err, event: 'events.append_failed', count: batch.length }, 'could not store telemetry')
-        for (const w of batch) w.reject(err)
+        this.d.logger.error({ err, event: 'events.append_failed', count: events.length }, 'could not store telemetry')
+        for (const w of waiters) w.failed(err)
+        continue
+      }
+      for (let i = 0; i < waiters.length; i++) {
+        try {
+          waiters[i]!.stored(offsets[i]!)
+        } catch (err) {
+          this.d.logger.warn({ err, event: 'events.waiter_failed' }, 'an append waiter threw')
+        }
+      }
+      if (this.listeners.size > 0) {
+        for (let i = 0; i < events.length; i++) this.emit({ ...events[i]!, offset: offsets[i]! })
       }
     }
     this.writing = false

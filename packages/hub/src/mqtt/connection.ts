@@ -5,7 +5,7 @@
  */
 import type { Duplex } from 'node:stream'
 import type { IConnectPacket } from 'mqtt-packet'
-import { desiredPatchTopic, methodRequestTopic, type SubscriptionKind } from '@ledge/protocol'
+import { desiredPatchTopic, methodRequestTopic, type ClientIdentity, type SubscriptionKind } from '@ledge/protocol'
 import { IotMqttConnection, type ClientPacket, type Remote, type Session } from '@ledge/mqtt-server'
 import type { DeviceLink } from '../links/device-links.js'
 import type { GatewayDeps } from './gateway-deps.js'
@@ -24,6 +24,7 @@ export class MqttConnection extends IotMqttConnection implements DeviceLink {
   c2dPumpAgain = false
   /** Set when the client is a provisioning (DPS) client rather than a device of the hub. */
   dps: DpsMqttSession | undefined
+  private identityCache: ClientIdentity | undefined
 
   constructor(stream: Duplex, readonly deps: GatewayDeps, remote: Remote) {
     super(stream, deps, remote)
@@ -63,6 +64,11 @@ export class MqttConnection extends IotMqttConnection implements DeviceLink {
     }
     this.inflightC2d.clear()
     this.sentC2d.clear()
+  }
+
+  /** Who the client is, for topic checks: built once per connection, not per message. */
+  get identity(): ClientIdentity {
+    return (this.identityCache ??= { deviceId: this.deviceId, ...(this.moduleId ? { moduleId: this.moduleId } : {}) })
   }
 
   subscribed(kind: SubscriptionKind): boolean {

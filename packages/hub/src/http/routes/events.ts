@@ -85,10 +85,21 @@ export function eventRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const res = reply.raw
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
     res.write(': ledge events stream\n\n')
+    // Events committed together (a batch of hundreds) leave in one write at the end of the tick, not one TLS record
+    // each; a replay of history is written every 64 KiB.
+    let unsent = ''
+    const flush = (): void => {
+      const text = unsent
+      unsent = ''
+      if (text !== '' && !res.writableEnded) res.write(text)
+    }
     const send = (e: EventRecord): void => {
       if (e.offset < next) return
       next = e.offset + 1
-      if (matches(e, filter)) res.write(`id: ${e.offset}\nevent: message\ndata: ${JSON.stringify(eventToJson(e))}\n\n`)
+      if (!matches(e, filter)) return
+      if (unsent === '') process.nextTick(flush)
+      unsent += `id: ${e.offset}\nevent: message\ndata: ${JSON.stringify(eventToJson(e))}\n\n`
+      if (unsent.length > 64 * 1024) flush()
     }
     // Listen first and buffer, then replay history: nothing committed in between is missed or sent twice.
     let buffered: EventRecord[] | undefined = []

@@ -5,11 +5,13 @@
 import type { IPublishPacket } from 'mqtt-packet'
 import { MAX_D2C_MESSAGE_BYTES, parseInboundTopic, type SystemProperties } from '@ledge/protocol'
 import { answerTwinGet, answerTwinPatch } from '@ledge/mqtt-server'
+import type { AppendWaiter } from '../../events/event-stream.js'
 import type { MqttConnection } from '../connection.js'
 
+const SAS_AUTH_METHOD = '{"scope":"device","type":"sas","issuer":"iothub"}'
+
 export function handlePublish(conn: MqttConnection, packet: IPublishPacket): void {
-  const id = { deviceId: conn.deviceId, ...(conn.moduleId ? { moduleId: conn.moduleId } : {}) }
-  const what = parseInboundTopic(packet.topic, id)
+  const what = parseInboundTopic(packet.topic, conn.identity)
   conn.deps.presence.touch(conn.deviceId, conn.moduleId)
   const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
   switch (what.kind) {
@@ -42,20 +44,44 @@ function acceptTelemetry(conn: MqttConnection, packet: IPublishPacket, body: Buf
     ...sys,
     connectionDeviceId: conn.deviceId,
     ...(conn.moduleId ? { connectionModuleId: conn.moduleId } : {}),
-    connectionAuthMethod: '{"scope":"device","type":"sas","issuer":"iothub"}',
-    enqueuedTimeUtc: new Date(now).toISOString(),
+    connectionAuthMethod: SAS_AUTH_METHOD,
+    enqueuedTimeUtc: isoTime(now),
   }
   conn.publishStarted()
-  conn.deps.events.append({ deviceId: conn.deviceId, moduleId: conn.moduleId, enqueuedTime: now, systemProperties, properties: props, body }).then(
-    () => {
-      conn.publishFinished()
-      conn.puback(packet.messageId)
-    },
-    (err: unknown) => {
-      conn.publishFinished()
-      // Not acknowledged: the client sends it again after reconnecting, so nothing is lost.
-      conn.log.error({ err, event: 'telemetry.store_failed' }, 'telemetry could not be stored')
-      conn.close('the hub could not store the message')
-    },
+  conn.deps.events.enqueue(
+    { deviceId: conn.deviceId, moduleId: conn.moduleId, enqueuedTime: now, systemProperties, properties: props, body },
+    new PubackWhenStored(conn, packet.messageId),
   )
+}
+
+/** Acknowledges one PUBLISH once its event is durable. */
+class PubackWhenStored implements AppendWaiter {
+  constructor(
+    private readonly conn: MqttConnection,
+    private readonly messageId: number | undefined,
+  ) {}
+
+  stored(): void {
+    this.conn.publishFinished()
+    this.conn.puback(this.messageId)
+  }
+
+  failed(err: unknown): void {
+    this.conn.publishFinished()
+    // Not acknowledged: the client sends it again after reconnecting, so nothing is lost.
+    this.conn.log.error({ err, event: 'telemetry.store_failed' }, 'telemetry could not be stored')
+    this.conn.close('the hub could not store the message')
+  }
+}
+
+let isoMs = Number.NaN
+let isoText = ''
+
+/** `new Date(ms).toISOString()`, computed once per millisecond: many messages arrive in the same one. */
+function isoTime(ms: number): string {
+  if (ms !== isoMs) {
+    isoMs = ms
+    isoText = new Date(ms).toISOString()
+  }
+  return isoText
 }
