@@ -14,6 +14,7 @@ import { build } from 'esbuild'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { bundleOptions } from './bundle-options.mjs'
 import { BUILD_INFO, distDir, freshBuild } from './fresh-build.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -25,37 +26,12 @@ export const ENTRIES = {
   'edge-hub': 'packages/edge-hub/src/main.ts',
 }
 
-/** Bundles `@ledge/*` and relative imports; leaves every other bare import (npm packages, node:*) to Node. */
-const npmPackagesExternal = {
-  name: 'npm-packages-external',
-  setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.path.startsWith('@ledge/')) return undefined
-      return { path: args.path, external: true }
-    })
-  },
-}
-
 async function main() {
   if (process.argv.includes('--if-stale') && freshBuild(root)) return
   const started = Date.now()
   rmSync(out, { recursive: true, force: true })
   mkdirSync(out, { recursive: true })
-  const result = await build({
-    absWorkingDir: root,
-    entryPoints: ENTRIES,
-    outdir: out,
-    bundle: true,
-    splitting: true, // the CLI imports the hub and the daemon lazily: each stays a chunk of its own
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    sourcemap: 'linked',
-    chunkNames: 'chunks/[name]-[hash]',
-    metafile: true,
-    logLevel: 'warning',
-    plugins: [npmPackagesExternal],
-  })
+  const result = await build(bundleOptions({ root, entryPoints: ENTRIES, outdir: out }))
   const inputs = Object.keys(result.metafile.inputs).map((p) => relative(root, join(root, p)))
   writeFileSync(join(out, BUILD_INFO), `${JSON.stringify({ builtAt: started, entries: Object.keys(ENTRIES), inputs }, null, 1)}\n`)
   console.error(`ledge: built ${Object.keys(ENTRIES).join(', ')} into dist/ (${inputs.length} source files, ${Date.now() - started} ms)`)

@@ -1,20 +1,20 @@
 /**
- * The edge hub of bench/edge-hub in a process of its own, composed as packages/edge-hub/test/harness.ts does (main.ts
- * needs the daemon's workload API): the device scope and the upstream link to the test hub, the message store in
- * `dir` with the given durability, the broker on `host`:8883 (and 443) with a certificate from the test CA.
+ * The edge hub of bench/edge-hub in a process of its own, composed as src/main.ts composes it (main.ts itself needs
+ * the daemon's workload API): the device scope and the upstream link to the test hub, the message store in `dir` with
+ * the given durability, the broker on `host`:8883 (and 443). The orchestrator gives it the CA and a server certificate
+ * (where main.ts asks the workload API), so this process loads no more than main.ts does: no test kit, no PKI.
+ * run.ts runs it bundled like dist/edge-hub.js (bundle.ts), or through tsx with `--from-source`.
  *
  * It talks to its parent over IPC: `{ type: 'ready', mqttPort }` once listening; `{ type: 'upstream', online, at }`
- * on each change of the upstream link; on `{ cmd: 'rss' }` it answers `process.memoryUsage()` and the store's
- * stats; on `{ cmd: 'stop' }` it closes everything and exits (so `--cpu-prof` writes its profile). With
+ * on each change of the upstream link; on `{ cmd: 'rss' }` it answers `process.memoryUsage()`, the V8 heap by space and
+ * the store's stats; on `{ cmd: 'stop' }` it closes everything and exits (so `--cpu-prof` writes its profile). With
  * `LEDGE_BENCH_TRACE=1` it prints, every 500 ms, each endpoint's counters (sent, senders held by back-pressure) and each
  * queue's length and checkpoint.
  */
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { getHeapSpaceStatistics } from 'node:v8'
 import { createLogger, silentLogger } from '@ledge/common'
 import { createIdentitySasToken } from '@ledge/protocol'
-import { issueServerCertificate } from '@ledge/pki'
-import { testCaFiles } from '@ledge/testkit'
 import { startEdgeHub } from '../../packages/edge-hub/src/edge-hub.js'
 import { createDeviceScopeCache } from '../../packages/edge-hub/src/scope/device-scope-cache.js'
 import { scopeAuthenticator } from '../../packages/edge-hub/src/scope/scope-authenticator.js'
@@ -29,6 +29,10 @@ export interface EdgeHubProcessConfig {
   hubMqttPort: number
   edgeDeviceId: string
   edgeHubKey: string
+  /** The test CA (PEM): trusted for the hub, and the issuer of `tls`. */
+  caPem: string
+  /** The broker's server certificate for `host` (PEM chain) and its key. */
+  tls: { key: string; cert: string }
   host: string
   dir: string
   durability: Durability
@@ -38,14 +42,10 @@ export interface EdgeHubProcessConfig {
 
 const cfg = JSON.parse(process.argv[2]!) as EdgeHubProcessConfig
 const send = (m: unknown): void => void process.send!(m)
+const mb = (bytes: number): number => Math.round(bytes / 1024 ** 2 * 10) / 10
 const log = process.env.LEDGE_BENCH_LOG ? createLogger({ name: 'bench-edge-hub', level: process.env.LEDGE_BENCH_LOG }) : silentLogger()
 
-const ca = testCaFiles()
-const caPem = await readFile(ca.certFile, 'utf8')
-const server = await issueServerCertificate(
-  { certificate: caPem, privateKey: await readFile(ca.keyFile, 'utf8') },
-  { commonName: cfg.host, dnsNames: [], ipAddresses: [cfg.host], validityDays: 1 },
-)
+const caPem = cfg.caPem
 const ownToken = async (): Promise<string> =>
   createIdentitySasToken({ hostName: cfg.hubHost, deviceId: cfg.edgeDeviceId, moduleId: '$edgeHub', keyBase64: cfg.edgeHubKey, expiresAt: Date.now() / 1000 + 3600 })
 const scope = createDeviceScopeCache({ hubHostname: cfg.hubHost, edgeDeviceId: cfg.edgeDeviceId, tokenSource: ownToken, ca: caPem, file: join(cfg.dir, 'scope.json'), logger: log })
@@ -60,14 +60,16 @@ upstream.onStatus((online) => send({ type: 'upstream', online, at: performance.t
 const store = await openMessageStore({ dir: join(cfg.dir, 'store'), durability: cfg.durability, logger: log })
 const edge = await startEdgeHub({
   iothubHostname: cfg.hubHost, edgeDeviceId: cfg.edgeDeviceId, bind: cfg.host, mqttPort: 8883, httpsPort: 443, stateDir: cfg.dir,
-  tls: { key: server.privateKey, cert: server.chain }, store, cloud: upstream, auth: scopeAuthenticator(scope),
+  tls: cfg.tls, store, cloud: upstream, auth: scopeAuthenticator(scope),
   upstreamTarget: upstreamTarget(upstream, cfg.upstreamWindow ? { window: cfg.upstreamWindow } : {}), moduleWaitMs: 1000, log,
 })
 
 process.on('message', (m: { cmd: string }) => {
   if (m.cmd === 'rss') {
     const s = store.stats()
-    send({ type: 'rss', memory: process.memoryUsage(), store: { messages: s.messages, queues: s.queues } })
+    // The V8 heap by space (MB committed / used): where the heap's committed memory beyond what is used sits.
+    const heapSpaces = Object.fromEntries(getHeapSpaceStatistics().map((x) => [x.space_name, [mb(x.space_size), mb(x.space_used_size)]]))
+    send({ type: 'rss', memory: process.memoryUsage(), heapSpaces, store: { messages: s.messages, queues: s.queues } })
   } else if (m.cmd === 'stop') {
     void (async () => {
       await edge.close()

@@ -9,29 +9,34 @@
  *     Mosquitto (TLS, no persistence: it keeps nothing on disk per message), the same two clients and message size.
  *  2. Backlog drain: the test hub stopped, the sender stores N messages routed to `$upstream`; the hub starts again
  *     and the time until all N are in its events stream is measured.
- *  3. RSS of the edge hub process: idle, and the peak under load; next to bare `node` and `node --import tsx`.
+ *  3. Memory of the edge hub process (RSS and USS, its private pages): idle, and the peak under load; next to
+ *     Mosquitto's, bare `node`'s and `node --import tsx`'s.
  *
- * Every client is an MQTT.js process of its own (client.ts); the edge hub is one too (edge-hub-process.ts); this
- * process runs the test hub (idle during 1) and reads /proc.
+ * Every client is an MQTT.js process of its own (client.ts); the edge hub is one too (edge-hub-process.ts, bundled as
+ * the build bundles dist/edge-hub.js: bundle.ts); this process runs the test hub (idle during 1) and reads /proc.
  *
  *   npm run bench:edge-hub [-- --seconds 10 --window 200 --size 1024 --backlog 20000 --durability fsync,os
  *                              --receiver-nodelay --cpu-prof <dir> --no-mosquitto --mosquitto-rate <msgs/s>
- *                              --upstream-window <n> --json <file>]
+ *                              --upstream-window <n> --from-source --node-flags '<flags>' --json <file>]
  *
  * `--receiver-nodelay` sets TCP_NODELAY on the receiver module's socket (MQTT.js, and so the Azure SDKs, leave Nagle
  * on); `--mosquitto-rate` with `--no-mosquitto` gives the rate the latency phase uses; `--upstream-window` the edge
- * hub's unacknowledged PUBLISHes to the hub during the drain (default: upstreamTarget's).
+ * hub's unacknowledged PUBLISHes to the hub during the drain (default: upstreamTarget's); `--from-source` runs the edge
+ * hub through tsx instead of bundled; `--node-flags` gives it Node/V8 flags (space-separated), to compare them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
-import { join } from 'node:path'
+import { isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { repoRoot } from '@ledge/testkit'
 import type { ClientConfig, Command } from './client.js'
 import type { EdgeHubProcessConfig } from './edge-hub-process.js'
+import { bundleEdgeHubProcess } from './bundle.js'
+import { summaryTable } from './summary-table.js'
+import { rssKb, ussKb } from '../edge/memory.js'
 
 // The hub and the edge hub need the test CA in NODE_EXTRA_CA_CERTS from the start: re-run under it if missing.
 if (!process.env.LEDGE_TEST_CA_CERT) {
@@ -57,6 +62,8 @@ const { values: args } = parseArgs({
     'receiver-nodelay': { type: 'boolean', default: false },
     'mosquitto-rate': { type: 'string' },
     'upstream-window': { type: 'string' },
+    'from-source': { type: 'boolean', default: false },
+    'node-flags': { type: 'string', default: '' },
     json: { type: 'string' },
   },
 })
@@ -66,6 +73,7 @@ const SIZE = Number(args.size)
 const BACKLOG = Number(args.backlog)
 const DURABILITIES = args.durability!.split(',') as ('fsync' | 'os')[]
 const HERE = fileURLToPath(new URL('.', import.meta.url))
+const NODE_FLAGS = args['node-flags']!.split(' ').filter(Boolean)
 const EDGE = 'bench-edge'
 const WARMUP_MS = 1000
 
@@ -74,9 +82,24 @@ const now = (): number => performance.timeOrigin + performance.now()
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ')
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? Number(m[1]) / 1024 : NaN
+/** RSS, and USS: the pages only this process maps (RSS also counts the `node` binary and libraries it shares). */
+function memMb(pid: number): { rssMb: number; ussMb: number } {
+  return { rssMb: round1(rssKb(pid) / 1024), ussMb: round1(ussKb(pid) / 1024) }
+}
+const round1 = (x: number): number => Math.round(x * 10) / 10
+
+/** Peak RSS and USS of a process, sampled every 200 ms until `stop()`. */
+function peakSampler(pid: number): { stop(): { rssMb: number; ussMb: number } } {
+  const peak = { rssMb: 0, ussMb: 0 }
+  const sample = (): void => {
+    try {
+      const m = memMb(pid)
+      peak.rssMb = Math.max(peak.rssMb, m.rssMb)
+      peak.ussMb = Math.max(peak.ussMb, m.ussMb)
+    } catch { /* exited */ }
+  }
+  const timer = setInterval(sample, 200)
+  return { stop: () => (clearInterval(timer), sample(), peak) }
 }
 
 /** CPU seconds (user + system) of a process so far. */
@@ -94,8 +117,10 @@ function cpuSeconds(pid: number): number {
 
 interface Child { proc: ChildProcess; ask<T = any>(m: unknown, type?: string): Promise<T>; next<T = any>(type: string): Promise<T> }
 
+/** `file`: a TypeScript file of this folder, run through tsx, or the absolute path of a bundle, run by plain node. */
 function child(file: string, config: unknown, nodeArgs: string[] = []): Child {
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(HERE, file), JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: process.env })
+  const script = isAbsolute(file) ? [file] : ['--import', 'tsx', join(HERE, file)]
+  const proc = spawn(process.execPath, [...nodeArgs, ...script, JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: process.env })
   const waiting = new Map<string, ((m: any) => void)[]>()
   const queued: any[] = []
   proc.on('message', (m: any) => {
@@ -138,7 +163,7 @@ async function stopChild(c: Child, m: unknown): Promise<void> {
 
 interface Pair { sender: Child; receiver: Child; broker: number }
 
-interface MaxResult { msgsPerSec: number; ackedPerSec: number; p50: number; p99: number; load: string; cpu: Record<string, number>; peakRssMb?: number }
+interface MaxResult { msgsPerSec: number; ackedPerSec: number; p50: number; p99: number; load: string; cpu: Record<string, number>; peak: { rssMb: number; ussMb: number } }
 interface RateResult { rate: number; achieved: number; p50: number; p99: number; max: number; behindMs: number; load: string; cpu: Record<string, number> }
 
 function cpuOf(p: Pair): Record<string, number> {
@@ -157,22 +182,20 @@ async function caughtUp(p: Pair, expected: number, timeoutMs = 180_000): Promise
   }
 }
 
-async function maxPhase(p: Pair, sampleRss?: () => number): Promise<MaxResult> {
+async function maxPhase(p: Pair): Promise<MaxResult> {
   await p.receiver.ask({ cmd: 'reset' })
   const l = load()
   const c0 = cpuOf(p)
-  let peak = 0
-  const sampler = sampleRss ? setInterval(() => (peak = Math.max(peak, sampleRss())), 200) : undefined
+  const sampler = peakSampler(p.broker)
   const t0 = now()
   const s = await p.sender.ask<{ sent: number; acked: number; seconds: number }>({ cmd: 'max', seconds: SECONDS, window: WINDOW, size: SIZE } satisfies Command)
   const t1 = now()
   const c1 = cpuOf(p)
   const r = await p.receiver.ask<{ inWindow: number; p50: number; p99: number }>({ cmd: 'report', from: t0 + WARMUP_MS, to: t0 + SECONDS * 1000 }, 'report')
   await caughtUp(p, s.acked)
-  if (sampler) clearInterval(sampler)
   return {
     msgsPerSec: Math.round(r.inWindow / (SECONDS - WARMUP_MS / 1000)), ackedPerSec: Math.round(s.acked / s.seconds), p50: r.p50, p99: r.p99, load: l,
-    cpu: cpuShare(c0, c1, (t1 - t0) / 1000), ...(sampleRss ? { peakRssMb: peak } : {}),
+    cpu: cpuShare(c0, c1, (t1 - t0) / 1000), peak: sampler.stop(),
   }
 }
 
@@ -188,12 +211,12 @@ async function ratePhase(p: Pair, rate: number): Promise<RateResult> {
   return { rate, achieved: Math.round(s.sent / SECONDS), p50: r.p50, p99: r.p99, max: r.max, behindMs: Math.round(s.behindMs), load: l, cpu: cpuShare(c0, c1, SECONDS) }
 }
 
-async function idleRss(nodeArgs: string[]): Promise<number> {
+async function idleNode(nodeArgs: string[]): Promise<{ rssMb: number; ussMb: number }> {
   const c = spawn(process.execPath, [...nodeArgs, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
   await sleep(2000)
-  const rss = rssMb(c.pid!)
+  const m = memMb(c.pid!)
   c.kill()
-  return rss
+  return m
 }
 
 // ---- the run --------------------------------------------------------------------------------------------------
@@ -203,21 +226,26 @@ const ca = testCaFiles()
 const caPem = await readFile(ca.certFile, 'utf8')
 const results: Record<string, unknown> = {
   machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 1024 ** 3), node: process.version, date: new Date().toISOString() },
-  settings: { seconds: SECONDS, window: WINDOW, size: SIZE, backlog: BACKLOG, receiverNoDelay: args['receiver-nodelay'], upstreamWindow: args['upstream-window'] ?? 'default' },
+  settings: {
+    seconds: SECONDS, window: WINDOW, size: SIZE, backlog: BACKLOG, receiverNoDelay: args['receiver-nodelay'], upstreamWindow: args['upstream-window'] ?? 'default',
+    edgeHub: args['from-source'] ? 'sources through tsx' : 'bundled', nodeFlags: NODE_FLAGS.join(' '),
+  },
   loadAtStart: load(),
 }
 log(`load average at start: ${load()}`)
 
 try {
-  results.baseline = { bareNodeMb: await idleRss([]), tsxNodeMb: await idleRss(['--import', 'tsx']) }
-  log(`RSS baseline: ${JSON.stringify(results.baseline)}`)
+  results.baseline = { bareNode: await idleNode([]), tsxNode: await idleNode(['--import', 'tsx']) }
+  log(`memory baseline: ${JSON.stringify(results.baseline)}`)
+  const edgeHubScript = args['from-source'] ? 'edge-hub-process.ts' : await bundleEdgeHubProcess()
+  const caKey = await readFile(ca.keyFile, 'utf8')
 
   // 1a. Mosquitto.
   let mosquittoRate = args['mosquitto-rate'] ? Number(args['mosquitto-rate']) : NaN
   if (!args['no-mosquitto']) {
     const dir = join(tmp, 'mosquitto')
     mkdirSync(dir)
-    const cert = await issueServerCertificate({ certificate: caPem, privateKey: await readFile(ca.keyFile, 'utf8') }, { commonName: '127.0.0.1', dnsNames: [], ipAddresses: ['127.0.0.1'], validityDays: 1 })
+    const cert = await issueServerCertificate({ certificate: caPem, privateKey: caKey }, { commonName: '127.0.0.1', dnsNames: [], ipAddresses: ['127.0.0.1'], validityDays: 1 })
     writeFileSync(join(dir, 'server.pem'), cert.chain)
     writeFileSync(join(dir, 'server.key.pem'), cert.privateKey, { mode: 0o600 })
     const mosq = await startMosquitto({ dir, certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server.key.pem') })
@@ -227,13 +255,14 @@ try {
     const sender = child('client.ts', { ...base, role: 'sender', clientId: 'sender' } satisfies ClientConfig)
     await Promise.all([receiver.next('ready'), sender.next('ready')])
     const pair = { sender, receiver, broker: mosq.pid }
-    const idle = rssMb(mosq.pid)
-    const max = await maxPhase(pair, () => rssMb(mosq.pid))
+    await sleep(3000)
+    const idle = memMb(mosq.pid)
+    const max = await maxPhase(pair)
     log(`mosquitto max: ${JSON.stringify(max)}`)
     if (Number.isNaN(mosquittoRate)) mosquittoRate = max.msgsPerSec
     const half = await ratePhase(pair, Math.round(mosquittoRate / 2))
     log(`mosquitto at half: ${JSON.stringify(half)}`)
-    results.mosquitto = { max, half, idleRssMb: idle }
+    results.mosquitto = { max, half, idle }
     await Promise.all([stopChild(sender, { cmd: 'stop' }), stopChild(receiver, { cmd: 'stop' })])
     await mosq.stop()
   }
@@ -273,22 +302,30 @@ try {
     mkdirSync(dir)
     const host = await freeLoopbackAddress(8883)
     const profDir = args['cpu-prof'] ? join(args['cpu-prof'], durability) : undefined
-    const eh = child('edge-hub-process.ts', { hubHost, hubMqttPort, edgeDeviceId: EDGE, edgeHubKey, host, dir, durability, ...(args['upstream-window'] ? { upstreamWindow: Number(args['upstream-window']) } : {}) } satisfies EdgeHubProcessConfig,
-      profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])
+    const server = await issueServerCertificate({ certificate: caPem, privateKey: caKey }, { commonName: host, dnsNames: [], ipAddresses: [host], validityDays: 1 })
+    const eh = child(edgeHubScript, {
+      hubHost, hubMqttPort, edgeDeviceId: EDGE, edgeHubKey, caPem, tls: { key: server.privateKey, cert: server.chain }, host, dir, durability,
+      ...(args['upstream-window'] ? { upstreamWindow: Number(args['upstream-window']) } : {}),
+    } satisfies EdgeHubProcessConfig, [...NODE_FLAGS, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])])
     const upstreamEvents: { online: boolean; at: number }[] = []
     eh.proc.on('message', (m: { type: string; online: boolean; at: number }) => void (m.type === 'upstream' && upstreamEvents.push(m)))
     await eh.next('ready')
     await sleep(3000)
-    const idleAlone = rssMb(eh.proc.pid!)
+    const idleAlone = memMb(eh.proc.pid!)
     const receiver = child('client.ts', moduleClient('receiver', host))
     const sender = child('client.ts', moduleClient('sender', host))
     await Promise.all([receiver.next('ready'), sender.next('ready')])
     await sleep(3000)
-    const idleReport = await eh.ask<{ memory: NodeJS.MemoryUsage }>({ cmd: 'rss' }, 'rss')
-    const idle = { rssMb: rssMb(eh.proc.pid!), rssNoClientsMb: idleAlone, heapUsedMb: idleReport.memory.heapUsed / 1024 ** 2, load: load() }
+    const idleReport = await eh.ask<{ memory: NodeJS.MemoryUsage; heapSpaces: Record<string, [number, number]> }>({ cmd: 'rss' }, 'rss')
+    const m = idleReport.memory
+    const idle = {
+      ...memMb(eh.proc.pid!), noClients: idleAlone, load: load(),
+      heapUsedMb: round1(m.heapUsed / 1024 ** 2), heapTotalMb: round1(m.heapTotal / 1024 ** 2), externalMb: round1(m.external / 1024 ** 2), arrayBuffersMb: round1(m.arrayBuffers / 1024 ** 2),
+      heapSpaces: idleReport.heapSpaces,
+    }
     log(`edge hub (${durability}) idle: ${JSON.stringify(idle)}`)
     const pair = { sender, receiver, broker: eh.proc.pid! }
-    const max = await maxPhase(pair, () => rssMb(eh.proc.pid!))
+    const max = await maxPhase(pair)
     log(`edge hub (${durability}) max: ${JSON.stringify(max)}`)
     const half = await ratePhase(pair, Math.round(mosquittoRate / 2))
     log(`edge hub (${durability}) at half Mosquitto's rate: ${JSON.stringify(half)}`)
@@ -355,4 +392,5 @@ try {
 }
 
 console.log(JSON.stringify(results, null, 2))
+process.stderr.write(`\n${summaryTable(results)}\n`)
 if (args.json) writeFileSync(args.json, JSON.stringify(results, null, 2) + '\n')

@@ -84,13 +84,12 @@ export async function startEdgeHub(o: EdgeHubOptions): Promise<RunningEdgeHub> {
         // A stream too (iotedge sends batches of 10): a backlog drains at the hub's pace, not one round trip per
         // batch. A failure backs off from 1 s doubling to 60 s; the link coming back cuts it short (below).
         return {
-          kind: 'stream', target: o.upstreamTarget, onDelivered: (m) => metrics.delivered(endpointId, m),
+          target: o.upstreamTarget, onDelivered: (m) => metrics.delivered(endpointId, m),
           backoff: { initialMs: 1000, maxMs: 60_000, jitter: 0.5 }, hold: false, clock, logger: log.child({ component: 'endpoint', endpointId }),
         }
       }
       // A stream, not stop-and-wait batches: the next PUBLISH leaves as each PUBACK arrives (see stream-executor.ts).
       return {
-        kind: 'stream',
         target: moduleInputTarget({ clients, edgeDeviceId: o.edgeDeviceId, module: sink.module, input: sink.input, waitMs: o.moduleWaitMs ?? 5000 }),
         onDelivered: (m) => metrics.delivered(endpointId, m),
         // A module that is not there yet is waited for by the target itself; the back-off only spaces out the waits.

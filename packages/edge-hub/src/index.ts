@@ -1,6 +1,6 @@
 /**
- * @ledge/edge-hub: the edge hub. For now its durable store-and-forward: the message store port and its engines, and
- * the endpoint executor that drains a store to a sink.
+ * @ledge/edge-hub: the edge hub's parts for other packages: the message store port and its engines, the stream
+ * executor that drains a store's queues to an endpoint, the device scope and the upstream link.
  */
 export type {
   Durability,
@@ -19,16 +19,14 @@ export { errors as storeErrors } from './store/errors.js'
 export { openMessageStore, DEFAULT_STORE_ENGINE, type OpenMessageStoreOptions, type StoreEngine } from './store/open-message-store.js'
 export { openLogMessageStore, LogMessageStore, type LogMessageStoreOptions } from './store/log/log-message-store.js'
 export { openSqliteMessageStore, SqliteMessageStore, type SqliteMessageStoreOptions } from './store/sqlite/sqlite-message-store.js'
-export { EndpointExecutor, type EndpointExecutorOptions, type ExecutorStats, type Sink, type SinkResult } from './store/endpoint-executor.js'
-export { StreamExecutor, DEFAULT_SENDER_HOLD, type StreamExecutorOptions, type StreamTarget, type DeliveryChannel, type SenderHold } from './store/stream-executor.js'
+export { StreamExecutor, DEFAULT_SENDER_HOLD, type StreamExecutorOptions, type StreamTarget, type DeliveryChannel, type SenderHold, type ExecutorStats } from './store/stream-executor.js'
 
 // The device scope (offline authentication) and the upstream link to the hub.
 export { DeviceScopeCache, createDeviceScopeCache, DEFAULT_SCOPE_REFRESH_MS, DEFAULT_ON_DEMAND_MIN_INTERVAL_MS, type DeviceScopeCacheOptions, type AuthOutcome as ScopeAuthOutcome, type AuthRefusal, type RevokedListener } from './scope/device-scope-cache.js'
 export { DeviceScopeClient, SCOPE_API_VERSION, type ScopeSource, type DeviceScopeClientOptions } from './scope/scope-client.js'
 export { EDGE_HUB_MODULE_ID, type ServiceIdentity, type TokenSource } from './scope/service-identity.js'
 export { Upstream, DEFAULT_MQTTS_PORT, DEFAULT_WEBSOCKET_PORT, type UpstreamStatus } from './upstream/upstream.js'
-export { upstreamSink, type UpstreamSinkOptions, type TelemetrySender } from './upstream/upstream-sink.js'
-export { upstreamTarget, type UpstreamTargetOptions } from './upstream/upstream-target.js'
+export { upstreamTarget, type UpstreamTargetOptions, type TelemetrySender } from './upstream/upstream-target.js'
 export { scopeTokenSource, DEFAULT_TOKEN_LIFETIME_S, type ScopeTokenSourceOptions } from './upstream/token-source.js'
 export { telemetryTopic, UPSTREAM_SYSTEM_PROPERTIES } from './upstream/telemetry.js'
 export { errors as upstreamErrors, type UpstreamOptions, type TelemetryResult, type Transport, type ConnectionEvent, type CloudMethodCall } from './upstream/types.js'

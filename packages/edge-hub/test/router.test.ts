@@ -6,8 +6,7 @@ import { describe, it } from 'node:test'
 import { silentLogger, systemClock, TestClock } from '@ledge/common'
 import { messageSourceOf, parseEdgeHubRoutes, type RoutableMessage } from '@ledge/protocol'
 import { Router } from '../src/router/router.js'
-import type { Sink } from '../src/store/endpoint-executor.js'
-import type { DeliveryChannel } from '../src/store/stream-executor.js'
+import type { DeliveryChannel, StreamTarget } from '../src/store/stream-executor.js'
 import { openLogMessageStore } from '../src/store/log/log-message-store.js'
 import type { MessageStore, QueuedMessage } from '../src/store/message-store.js'
 
@@ -16,12 +15,16 @@ async function withRouter(fn: (r: Router, store: MessageStore, got: Map<string, 
   const clock = new TestClock(1_700_000_000_000)
   const store = await openLogMessageStore({ dir, minFreeDiskBytes: 0, durability: 'os', clock })
   const got = new Map<string, QueuedMessage[]>()
-  // A recording sink per endpoint: the router's part ends at the store, the executor's at the sink.
-  const recording = (id: string): Sink => async (batch) => {
-    got.set(id, [...(got.get(id) ?? []), ...batch])
-    return { succeeded: batch.map((m) => m.offset), failed: [], invalid: [] }
-  }
-  const router = new Router({ store, clock, log: silentLogger(), endpoints: (_sink, id) => ({ sink: recording(id), idleMs: 5 }) })
+  // A recording target per endpoint, acknowledging at once: the router's part ends at the store, the executor's at
+  // the target.
+  const recording = (id: string): StreamTarget => ({
+    open: async () => ({
+      window: 10,
+      send: async (m) => void got.set(id, [...(got.get(id) ?? []), m]),
+    }),
+  })
+  // The executor reads the router's clock: expiry is judged on the same time line as the TTLs were set.
+  const router = new Router({ store, clock, log: silentLogger(), endpoints: (_sink, id) => ({ target: recording(id), idleMs: 5, clock }) })
   try {
     await fn(router, store, got, clock)
   } finally {
@@ -119,7 +122,7 @@ describe('Router', () => {
     const channel: DeliveryChannel = { window: 5, send: () => new Promise<void>((resolve) => acks.push(resolve)) }
     const router = new Router({
       store, clock: systemClock, log: silentLogger(),
-      endpoints: () => ({ kind: 'stream', target: { open: async () => channel }, idleMs: 5, hold: { highWater: 20, lowWater: 10, maxHoldMs: 60_000 } }),
+      endpoints: () => ({ target: { open: async () => channel }, idleMs: 5, hold: { highWater: 20, lowWater: 10, maxHoldMs: 60_000 } }),
     })
     try {
       await router.configure(parseEdgeHubRoutes({ schemaVersion: '1.1', routes: { r: 'FROM /messages/* INTO BrokeredEndpoint("/modules/slow/inputs/in")' } }))

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, it } from 'node:test'
-import { EndpointExecutor } from '../src/store/endpoint-executor.js'
+import { StreamExecutor } from '../src/store/stream-executor.js'
 import { openMessageStore, type StoreEngine } from '../src/store/open-message-store.js'
 
 const PUBLISHER = fileURLToPath(new URL('./fixtures/offline-publisher.ts', import.meta.url))
@@ -37,14 +37,17 @@ for (const engine of ['log', 'sqlite'] as const) {
         await new Promise((r) => setTimeout(r, 1100)) // the 1-second TTLs pass while everything is down
         const store = await openMessageStore({ engine, dir, minFreeDiskBytes: 0 })
         const received: number[] = []
-        const hub = new EndpointExecutor({
+        // The hub as the edge hub's `$upstream` endpoint sees it: a stream, each message acknowledged as it arrives.
+        const hub = new StreamExecutor({
           store,
           endpointId: '$upstream',
-          batchSize: 100,
           idleMs: 10,
-          sink: async (batch) => {
-            for (const m of batch) received.push(Number(m.message.properties.i))
-            return { succeeded: batch.map((m) => m.offset), failed: [], invalid: [] }
+          hold: false,
+          target: {
+            open: async () => ({
+              window: 200,
+              send: async (m) => void received.push(Number(m.message.properties.i)),
+            }),
           },
         })
         hub.start()

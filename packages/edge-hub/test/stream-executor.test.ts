@@ -21,8 +21,8 @@ async function withStore(fn: (store: MessageStore) => Promise<void>): Promise<vo
   }
 }
 
-async function fill(store: MessageStore, n: number, first = 0, expiresAt = Infinity): Promise<void> {
-  for (let i = first; i < first + n; i++) await store.add(msg(i), [{ endpointId: 'ep', priority: 0, expiresAt }])
+async function fill(store: MessageStore, n: number, first = 0, expiresAt = Infinity, priority = 0): Promise<void> {
+  for (let i = first; i < first + n; i++) await store.add(msg(i), [{ endpointId: 'ep', priority, expiresAt }])
 }
 
 /** Resolves once `cond` holds (polling), or fails after 20 s (a loaded machine). */
@@ -35,7 +35,30 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 }
 
 const n = (m: QueuedMessage): number => Number(m.message.properties.n)
-const queue = (store: MessageStore) => store.stats().queues.find((q) => q.endpointId === 'ep' && q.priority === 0) ?? { length: 0, checkpoint: 0 }
+const queue = (store: MessageStore, priority = 0) => store.stats().queues.find((q) => q.endpointId === 'ep' && q.priority === priority) ?? { length: 0, checkpoint: 0 }
+
+/** A channel that settles each message at once as `outcome` says: acknowledged, refused, or failed (rejected). */
+function scriptedTarget(outcome: (i: number) => 'ack' | 'refuse' | 'fail', window = 10): StreamTarget & { sent: number[]; acked: number[] } {
+  const t = {
+    sent: [] as number[],
+    acked: [] as number[],
+    async open(): Promise<DeliveryChannel> {
+      return {
+        window,
+        send: async (m) => {
+          const i = n(m)
+          t.sent.push(i)
+          await new Promise((r) => setImmediate(r))
+          const o = outcome(i)
+          if (o === 'fail') throw new Error('channel failed')
+          if (o === 'refuse') return 'refused'
+          t.acked.push(i)
+        },
+      }
+    },
+  }
+  return t
+}
 
 /**
  * A module's connection as the executor sees it: records each send; the test acknowledges them (in any order) or
@@ -201,6 +224,79 @@ describe('StreamExecutor', () => {
       await hold
       await ex.stop()
       assert.equal(queue(store).length, 40, 'nothing was acknowledged, nothing checkpointed')
+    })
+  })
+
+  it('dead-letters what the endpoint refuses and never sends it again', async () => {
+    await withStore(async (store) => {
+      await fill(store, 10)
+      const dead: number[] = []
+      const target = scriptedTarget((i) => (i % 3 === 0 ? 'refuse' : 'ack'))
+      const ex = new StreamExecutor({ store, endpointId: 'ep', target, idleMs: 5, backoff: fast, deadLetter: (ms) => void dead.push(...ms.map(n)) })
+      ex.start()
+      await until(() => queue(store).length === 0, 'the queue to drain')
+      await ex.stop()
+      assert.deepEqual(dead, [0, 3, 6, 9])
+      assert.deepEqual(target.sent, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'each sent once: refused ones are not retried')
+      assert.deepEqual(target.acked, [1, 2, 4, 5, 7, 8])
+      assert.equal(ex.stats.deadLettered, 4)
+      assert.equal(ex.stats.sent, 6)
+    })
+  })
+
+  it('drops messages that expire while being retried, and delivers the rest', async () => {
+    await withStore(async (store) => {
+      const expiresAt = Date.now() + 150
+      await fill(store, 5, 0, expiresAt)
+      await fill(store, 5, 5)
+      // The endpoint fails the first five until after they have expired (an endpoint that is down for them).
+      const target = scriptedTarget((i) => (i < 5 && Date.now() < expiresAt + 1000 ? 'fail' : 'ack'))
+      const ex = new StreamExecutor({ store, endpointId: 'ep', target, idleMs: 5, backoff: fast })
+      ex.start()
+      await until(() => queue(store).length === 0, 'the queue to drain')
+      await ex.stop()
+      assert.deepEqual(target.acked, [5, 6, 7, 8, 9], 'the expired five never delivered')
+      assert.ok(ex.stats.retries > 0, 'they were retried first')
+      assert.equal(ex.stats.expired + store.stats().expired >= 5, true, 'and then dropped as expired')
+    })
+  })
+
+  it('serves higher priorities first without starving the lower ones', async () => {
+    await withStore(async (store) => {
+      await fill(store, 200, 0, Infinity, 0)
+      await fill(store, 50, 1000, Infinity, 5)
+      const target = scriptedTarget(() => 'ack', 20)
+      const ex = new StreamExecutor({ store, endpointId: 'ep', target, readAhead: 10, fairnessEvery: 4, idleMs: 5, backoff: fast })
+      ex.start()
+      await until(() => queue(store, 0).length === 0 && queue(store, 5).length === 0, 'both queues to drain')
+      await ex.stop()
+      // One read of 10 per turn: the priority of each turn, in the order sent.
+      const turns = Array.from({ length: 25 }, (_, k) => (target.sent[k * 10]! >= 1000 ? 5 : 0))
+      assert.equal(turns[0], 0, 'priority 0 goes first')
+      const firstLow = turns.indexOf(5)
+      assert.ok(firstLow > 0 && firstLow < 4, `priority 5 got a turn early (turn ${firstLow})`)
+      const lowBeforeHighDone = turns.slice(0, turns.lastIndexOf(0)).filter((p) => p === 5).length
+      assert.ok(lowBeforeHighDone >= 4, `priority 5 kept getting turns while 0 was busy (${lowBeforeHighDone})`)
+      assert.ok(lowBeforeHighDone <= 6, 'but only about one in four')
+      assert.deepEqual(target.sent.filter((i) => i < 1000), Array.from({ length: 200 }, (_, i) => i), 'each queue in order')
+    })
+  })
+
+  it('stopping while retrying checkpoints nothing: the next executor delivers it all again, in order', async () => {
+    await withStore(async (store) => {
+      await fill(store, 3)
+      const down = scriptedTarget(() => 'fail')
+      const failing = new StreamExecutor({ store, endpointId: 'ep', target: down, idleMs: 5, backoff: fast })
+      failing.start()
+      await until(() => failing.stats.retries >= 2, 'a few retries')
+      await failing.stop()
+      assert.equal(queue(store).length, 3)
+      const up = scriptedTarget(() => 'ack')
+      const ok = new StreamExecutor({ store, endpointId: 'ep', target: up, idleMs: 5, backoff: fast })
+      ok.start()
+      await until(() => queue(store).length === 0, 'redelivery')
+      await ok.stop()
+      assert.deepEqual(up.acked, [0, 1, 2])
     })
   })
 })

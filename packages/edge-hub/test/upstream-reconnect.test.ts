@@ -1,6 +1,6 @@
 /**
  * The upstream link when the hub goes away and comes back (the testkit hub restarted on the same data folder and
- * addresses), the WebSocket fallback, and the `$upstream` sink.
+ * addresses), the WebSocket fallback, and the `$upstream` stream target against a real hub.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -11,7 +11,7 @@ import { createServer, type AddressInfo } from 'node:net'
 import { startTestHub } from '@ledge/testkit'
 import type { Message } from '@ledge/protocol'
 import { Upstream } from '../src/upstream/upstream.js'
-import { upstreamSink } from '../src/upstream/upstream-sink.js'
+import { upstreamTarget } from '../src/upstream/upstream-target.js'
 import type { QueuedMessage } from '../src/store/message-store.js'
 import { eventually, hubEvents, setupEdge, sleep } from './upstream-fixture.js'
 
@@ -102,29 +102,30 @@ test('upstream: falls back to MQTT over WebSockets when MQTT over TLS cannot con
   }
 })
 
-test('upstream sink: groups by sender, in order; invalid for no sender and too large; failed while offline', async () => {
+test('upstream target: each message on its sender\'s connection, in order; refused for no sender and too large; failed while offline', async () => {
   await using th = await startTestHub()
   const edge = await setupEdge(th)
   const upstream = new Upstream({ hubHostname: th.host, gateway: `${th.host}:${th.hub.mqttPort}`, ca: th.caPem, tokenFor: async (id) => edge.tokenOf(id.deviceId, id.moduleId) })
-  const sink = upstreamSink(upstream)
+  const target = upstreamTarget(upstream)
   const q = (offset: number, m: Message): QueuedMessage => ({ offset, endpointId: '$upstream', priority: 0, enqueuedAt: Date.now(), expiresAt: Date.now() + 60_000, message: m })
+  /** Sends on one channel, all at once (the stream executor keeps a window in flight): each one's outcome. */
+  const send = async (batch: QueuedMessage[]): Promise<string[]> => {
+    const ch = (await target.open())!
+    return Promise.all(batch.map((m) => ch.send(m).then((r) => r ?? 'sent', () => 'failed')))
+  }
   const leaf = { deviceId: 'leaf1' }
   try {
     const big = message(99, leaf)
     big.body = Buffer.alloc(300 * 1024)
-    const batch = [q(1, message(1, detector)), q(2, message(2, leaf)), q(3, message(3, detector)), q(4, message(4)), q(5, big), q(6, message(6, leaf))]
-    const r = await sink(batch)
-    assert.deepEqual([...r.succeeded].sort(), [1, 2, 3, 6])
-    assert.deepEqual([...r.invalid].sort(), [4, 5])
-    assert.deepEqual(r.failed, [])
+    const r = await send([q(1, message(1, detector)), q(2, message(2, leaf)), q(3, message(3, detector)), q(4, message(4)), q(5, big), q(6, message(6, leaf))])
+    assert.deepEqual(r, ['sent', 'sent', 'sent', 'refused', 'refused', 'sent'])
     assert.deepEqual((await hubEvents(th, 'edge1', 'detector')).map((e) => e.properties.seq), ['1', '3'])
     const leafEvents = await hubEvents(th, 'leaf1')
     assert.deepEqual(leafEvents.map((e) => [e.properties.seq, e.systemProperties.connectionDeviceId]), [['2', 'leaf1'], ['6', 'leaf1']])
 
     await th.hub.close()
     await eventually(() => (upstream.status === 'offline' ? true : undefined), 5000, 'offline')
-    const down = await sink([q(7, message(7, detector)), q(8, message(8, leaf))])
-    assert.deepEqual(down, { succeeded: [], failed: [7, 8], invalid: [] })
+    assert.deepEqual(await send([q(7, message(7, detector)), q(8, message(8, leaf))]), ['failed', 'failed'])
   } finally {
     await upstream.close()
   }

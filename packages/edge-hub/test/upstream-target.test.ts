@@ -8,8 +8,7 @@ import assert from 'node:assert/strict'
 import type { Message } from '@ledge/protocol'
 import type { QueuedMessage } from '../src/store/message-store.js'
 import type { TelemetryResult } from '../src/upstream/types.js'
-import type { TelemetrySender } from '../src/upstream/upstream-sink.js'
-import { upstreamTarget } from '../src/upstream/upstream-target.js'
+import { upstreamTarget, type TelemetrySender } from '../src/upstream/upstream-target.js'
 
 const q = (offset: number, deviceId = 'leaf1'): QueuedMessage => ({
   offset, endpointId: '$upstream', priority: 0, enqueuedAt: 0, expiresAt: Number.MAX_SAFE_INTEGER,

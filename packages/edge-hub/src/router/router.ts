@@ -9,29 +9,16 @@
 import type { Clock, Logger } from '@ledge/common'
 import { matchRoutes, sinkId, type EdgeHubRoutes, type NamedRoute, type RoutableMessage, type RouteSink } from '@ledge/protocol'
 import type { MessageStore, QueueTarget } from '../store/message-store.js'
-import { EndpointExecutor, type EndpointExecutorOptions, type ExecutorStats } from '../store/endpoint-executor.js'
 import { StreamExecutor, type StreamExecutorOptions } from '../store/stream-executor.js'
 
 /**
- * How an endpoint is delivered to (the executor's options, minus the store and id): in batches to a sink, or as a
- * stream of single deliveries with a window (what the edge hub uses for module inputs and `$upstream`).
+ * How an endpoint is delivered to: the options of its stream executor (a window of single deliveries, see
+ * stream-executor.ts), minus the store and id.
  */
-export type EndpointSpec =
-  | ({ kind?: 'batch' } & Omit<EndpointExecutorOptions, 'store' | 'endpointId'>)
-  | ({ kind: 'stream' } & Omit<StreamExecutorOptions, 'store' | 'endpointId'>)
+export type EndpointSpec = Omit<StreamExecutorOptions, 'store' | 'endpointId'>
 
-/** What an endpoint kind needs to run. */
+/** What an endpoint needs to run. */
 export type EndpointFactory = (sink: RouteSink, endpointId: string) => EndpointSpec
-
-/** What the router needs of an endpoint's executor, whichever kind. */
-interface Endpoint {
-  readonly stats: ExecutorStats
-  start(): void
-  stop(): Promise<void>
-  notify(): void
-  retryNow(): void
-  holdSender?(): Promise<void> | undefined
-}
 
 export interface RouterOptions {
   store: MessageStore
@@ -47,7 +34,7 @@ export interface RouterOptions {
 export class Router {
   private routes: NamedRoute[] = []
   private defaultTtlSecs = 7200
-  private readonly executors = new Map<string, { executor: Endpoint }>()
+  private readonly executors = new Map<string, { executor: StreamExecutor }>()
   private configured: Promise<void>
   private markConfigured!: () => void
   private closed = false
@@ -69,10 +56,7 @@ export class Router {
     for (const r of config.routes) wanted.set(sinkId(r.sink), r.sink)
     for (const [id, sink] of wanted) {
       if (this.executors.has(id)) continue
-      const spec = this.o.endpoints(sink, id)
-      const executor: Endpoint = spec.kind === 'stream'
-        ? new StreamExecutor({ ...spec, store: this.o.store, endpointId: id })
-        : new EndpointExecutor({ ...spec, store: this.o.store, endpointId: id })
+      const executor = new StreamExecutor({ ...this.o.endpoints(sink, id), store: this.o.store, endpointId: id })
       this.executors.set(id, { executor })
       executor.start()
     }
@@ -116,7 +100,7 @@ export class Router {
       const executor = this.executors.get(t.endpointId)?.executor
       if (!executor) continue
       executor.notify()
-      const hold = executor.holdSender?.()
+      const hold = executor.holdSender()
       if (hold) (holds ??= []).push(hold)
     }
     if (holds) await Promise.all(holds)

@@ -1,7 +1,7 @@
 /**
  * Delivers one endpoint's queues as a continuous stream (module inputs, `$upstream`): up to the channel's window of messages are
- * unacknowledged at once, and the next one leaves as each acknowledgement arrives, as a broker does. The batch
- * executor's stop-and-wait (send 50, wait for all 50 PUBACKs) stalls on every batch's tail: MQTT.js receivers leave
+ * unacknowledged at once, and the next one leaves as each acknowledgement arrives, as a broker does. Why not batches:
+ * a stop-and-wait executor (send 50, wait for all 50 PUBACKs) stalls on every batch's tail: MQTT.js receivers leave
  * Nagle on, so their last PUBACKs wait for our delayed ACK (~40 ms) while we have nothing to send. A stream always
  * has data going out, so the ACKs ride on it.
  *
@@ -16,13 +16,21 @@
  *   A module that is not connected holds no one: that is what store-and-forward is for. Each hold ends after
  *   `hold.maxHoldMs` whatever happens, so a module that sends to its own input cannot deadlock.
  * - A message the endpoint refuses for good (too large for the hub, poison) is dead-lettered, never retried.
- * - Priorities as in the batch executor ({@link PriorityTurns}), one read-ahead chunk per turn.
+ * - Priorities ({@link PriorityTurns}): the highest non-empty queue is served, except every `fairnessEvery`-th read,
+ *   which goes to the lower priorities in turn, so none starves; one read-ahead chunk per turn.
  */
 import { backoffDelay, silentLogger, systemClock, type BackoffOptions, type Clock, type Logger } from '@ledge/common'
 import { Checkpointer } from './checkpointer.js'
-import type { ExecutorStats } from './endpoint-executor.js'
 import type { MessageStore, QueuedMessage } from './message-store.js'
 import { PriorityTurns } from './priority-turns.js'
+
+/** What an executor did so far (the router's endpointStats, the bench's trace). */
+export interface ExecutorStats {
+  sent: number
+  retries: number
+  deadLettered: number
+  expired: number
+}
 
 /** One open path to the endpoint (a module's connection). */
 export interface DeliveryChannel {

@@ -1,8 +1,8 @@
 /**
  * The `$upstream` endpoint as a stream target (see store/stream-executor.ts): each message goes up on its sender's
  * own cloud connection (the message's `connectionDeviceId`/`connectionModuleId`), and up to `window` are
- * unacknowledged at once, across senders. The batch sink (upstream-sink.ts) waited for a batch's last PUBACK from
- * the hub before sending the next batch: a round trip per batch, most of a backlog's drain time.
+ * unacknowledged at once, across senders. (Ledge first sent batches and waited for a batch's last PUBACK from the
+ * hub before the next one: a round trip per batch, most of a backlog's drain time.)
  *
  * Outcomes of one message:
  * - acknowledged: PUBACKed by the hub;
@@ -15,10 +15,16 @@
  *   the link is down messages fail as `offline` (never sent), which does not count.
  */
 import { silentLogger, type Logger } from '@ledge/common'
-import { identityKey } from '../identity.js'
+import { identityKey, type ClientIdentity } from '../identity.js'
+import type { QueuedMessage } from '../store/message-store.js'
 import type { DeliveryChannel, StreamTarget } from '../store/stream-executor.js'
 import { senderOf } from './telemetry.js'
-import type { TelemetrySender } from './upstream-sink.js'
+import type { TelemetryResult } from './types.js'
+
+/** What the target needs of the Upstream. */
+export interface TelemetrySender {
+  sendTelemetryResults(identity: ClientIdentity, messages: readonly QueuedMessage['message'][]): Promise<TelemetryResult[]>
+}
 
 export interface UpstreamTargetOptions {
   /** PUBLISHes to the hub unacknowledged at once, all senders together. Default 200. */
