@@ -46,16 +46,23 @@ async function setUpDevices(th: TestHub): Promise<Record<string, string>> {
 
 test('modules and a leaf device through the edge hub: routes, twins, methods, C2D and metrics', { timeout: 120_000 }, async (t) => {
   if (!requireEnvironment(t, await privilegedPortProblem())) return
+  // One clean-up, last in first out (node runs after hooks in the order they were added): the SDK clients close
+  // before the edge hub they talk to, and it before the hub. An SDK client that loses its server before close()
+  // keeps retrying (its retry policy runs 240 s) and keeps this process alive long after the test.
+  const cleanup: (() => Promise<unknown>)[] = []
+  t.after(async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined)
+  })
   const th = await startTestHub()
-  t.after(() => th.close())
+  cleanup.push(() => th.close())
   const keys = await setUpDevices(th)
   const eh: TestEdgeHub = await startTestEdgeHub(th, EDGE)
-  t.after(() => eh.close())
+  cleanup.push(() => eh.close())
 
   const sender = ModuleClient.fromConnectionString(eh.connectionString(EDGE, keys.sender!, 'sender'), Mqtt)
   const receiver = ModuleClient.fromConnectionString(eh.connectionString(EDGE, keys.receiver!, 'receiver'), Mqtt)
   const leaf = Client.fromConnectionString(eh.connectionString('leaf-1', keys['leaf-1']!), Mqtt)
-  t.after(() => Promise.all([sender.close(), receiver.close(), leaf.close()]).catch(() => undefined))
+  cleanup.push(() => Promise.all([sender.close(), receiver.close(), leaf.close()]))
   await Promise.all([sender.open(), receiver.open(), leaf.open()])
 
   // The receiver echoes what its input gets, with the original properties and the sender's identity.

@@ -52,6 +52,24 @@ function startChild(env: Record<string, string>): Promise<ChildProcess> {
   })
 }
 
+/** What `p` resolves to, or `otherwise` after `ms`; the timer does not outlive the race (it would keep the process up). */
+async function within<T>(p: Promise<T>, ms: number, otherwise: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([p, new Promise<T>((r) => { timer = setTimeout(() => r(otherwise), ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** SIGKILL, and wait for the exit (its pipes close with it). */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((r) => child.once('exit', r))
+  child.kill('SIGKILL')
+  await exited
+}
+
 async function sendAll(client: any, output: string, from: number, count: number, concurrency = 100): Promise<void> {
   let next = from
   const worker = async (): Promise<void> => {
@@ -67,14 +85,21 @@ async function sendAll(client: any, output: string, from: number, count: number,
 
 test('10,000 messages with the hub down survive kill -9 of the edge hub and reach the hub in order; expired ones never', { timeout: 300_000 }, async (t) => {
   if (!requireEnvironment(t, await privilegedPortProblem())) return
+  // One clean-up, last in first out (node runs after hooks in the order they were added): the SDK client closes
+  // before the edge hub it talks to, the edge hub stops before the hub, the folders go last. An SDK client that loses
+  // its server before close() keeps retrying (240 s) and keeps this process alive long after the test.
+  const cleanup: (() => unknown)[] = []
+  t.after(async () => {
+    for (const step of cleanup.reverse()) await Promise.resolve().then(step).catch(() => undefined)
+  })
   const dataDir = await mkdtemp(join(tmpdir(), 'ledge-offline-hub-'))
+  cleanup.push(() => rm(dataDir, { recursive: true, force: true }))
   const dir = await mkdtemp(join(tmpdir(), 'ledge-offline-edge-'))
-  t.after(() => rm(dataDir, { recursive: true, force: true }))
-  t.after(() => rm(dir, { recursive: true, force: true }))
+  cleanup.push(() => rm(dir, { recursive: true, force: true }))
   let th: TestHub | undefined = await startTestHub({ dataDir, keepDataDir: true })
   const hubHost = th.host
   const hubMqttPort = th.hub.mqttPort
-  t.after(() => th?.close())
+  cleanup.push(() => th?.close())
   const edge = 'edge-offline'
   const key = await setUp(th, edge, {
     up: 'FROM /messages/modules/sender/outputs/out INTO $upstream',
@@ -86,9 +111,9 @@ test('10,000 messages with the hub down survive kill -9 of the edge hub and reac
     LEDGE_T_EDGEHUB_KEY: await edgeHubKeyOf(th, edge), LEDGE_T_HOST: host, LEDGE_T_DIR: dir,
   }
   let child = await startChild(env)
-  t.after(() => child.kill('SIGKILL'))
+  cleanup.push(() => stopChild(child))
   const sender = ModuleClient.fromConnectionString(edgeConnectionString(hubHost, host, edge, key, 'sender'), Mqtt)
-  t.after(() => sender.close().catch(() => undefined))
+  cleanup.push(() => sender.close())
   await sender.open()
   // The edge hub has its routes and the device scope cached once this first message is in the hub.
   await sendAll(sender, 'out', 0, 1, 1)
@@ -132,7 +157,7 @@ test('a full store refuses new messages and loses none it accepted', { timeout: 
   const sender = ModuleClient.fromConnectionString(eh.connectionString(edge, key, 'sender'), Mqtt)
   t.after(async () => {
     // After its refusals the SDK's close() may wait for an operation it already gave up on: do not wait forever.
-    await Promise.race([sender.close().catch(() => undefined), new Promise((r) => setTimeout(r, 3000))])
+    await within(sender.close().catch(() => undefined), 3000, undefined)
     await eh.close()
     await th?.close()
   })
@@ -151,7 +176,7 @@ test('a full store refuses new messages and loses none it accepted', { timeout: 
     const m = new Message(body)
     m.properties.add('seq', String(seq))
     const sent = sender.sendOutputEvent('out', m).then(() => true, () => false)
-    const ok = await Promise.race([sent, new Promise<boolean>((r) => setTimeout(() => r(false), 5000))])
+    const ok = await within(sent, 5000, false)
     if (ok) accepted++
     else refused = true
   }

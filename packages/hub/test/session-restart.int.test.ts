@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startTestHub } from '@ledge/testkit'
+import { startTestHub, type TestHub } from '@ledge/testkit'
 import { createDevice, eventually, once, openDevice, registryOf, rest } from './helpers.js'
 
 test('a device reconnecting after a hub restart still gets desired-property notifications', async () => {
@@ -19,15 +19,20 @@ test('a device reconnecting after a hub restart still gets desired-property noti
     const mqttPort = first.hub.mqttPort
     const key = await createDevice(first, 'survivor')
     const client = await openDevice(first, 'survivor', key)
+    // The second hub closes after the client (not at the end of the try block, before it): an SDK client whose server
+    // goes away before close() keeps retrying for 240 s and keeps this process alive.
+    let firstClosed = false
+    let second: TestHub | undefined
     try {
       const twin = await client.getTwin()
       twin.on('properties.desired', () => undefined) // subscribes to desired patches once, as apps do
       await new Promise((r) => setTimeout(r, 300))
       await first.close()
+      firstClosed = true
 
-      await using second = await startTestHub({ dataDir, bind: host, mqttPort })
+      second = await startTestHub({ dataDir, bind: host, mqttPort })
       await eventually(async () => {
-        const d = await rest(second, 'GET', '/devices/survivor')
+        const d = await rest(second!, 'GET', '/devices/survivor')
         return (d.body as { connectionState: string }).connectionState === 'Connected' ? true : undefined
       }, 20_000, 'the SDK to reconnect')
       const changed = once<number>(twin, 'properties.desired.afterRestart', 10_000)
@@ -35,6 +40,8 @@ test('a device reconnecting after a hub restart still gets desired-property noti
       assert.equal(await changed, 7)
     } finally {
       await client.close()
+      await second?.close()
+      if (!firstClosed) await first.close()
     }
   } finally {
     await rm(dataDir, { recursive: true, force: true })
