@@ -18,13 +18,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect } from '@ledge/runtime-docker'
 import { dockerProblem, TEST_DOCKER_URI } from '@ledge/runtime-docker/testing'
-import { freeLoopbackAddress, privilegedPortProblem, repoRoot, requireEnvironment, rest, startTestHub, testCaFiles } from '@ledge/testkit'
+import { freeLoopbackAddress, privilegedPortProblem, repoRoot, requireEnvironment, rest, startTestHub, testCaFiles, LEDGE_BIN, runLedge } from '@ledge/testkit'
 import { buildModuleImages } from '../../../scripts/module-images/index.js'
 import { assertDetections, assertFramesMatchDetections, DETECTOR, frameKey, isDetection, isFrame } from './crowd-assertions.js'
 import { HubEventLog, eventually } from './e2e-helpers.js'
 import { ensureSamples } from './samples.js'
 
-const LEDGE_BIN = join(repoRoot, 'packages', 'cli', 'bin', 'ledge.js')
 const EDGE = 'CrowdDockerEdge'
 const CAMERA = 'camera'
 const MODULES = [CAMERA, DETECTOR]
@@ -69,16 +68,6 @@ async function logsOf(name: string): Promise<string> {
   return (await docker.getContainer(name).logs({ stdout: true, stderr: true, follow: false })).toString('utf8')
 }
 
-function run(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [LEDGE_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-    child.on('exit', (code) => resolve({ code, out }))
-  })
-}
-
 test('crowd analytics as containers: faces detected in the container reach the hub, live threshold, clean stop', { timeout: 600_000 }, async (t) => {
   if (!requireEnvironment(t, await privilegedPortProblem())) return
   if (!requireEnvironment(t, await dockerProblem())) return
@@ -108,7 +97,7 @@ test('crowd analytics as containers: faces detected in the container reach the h
   // createOptions choose the host network themselves.
   const config = join(dir, 'config.toml')
   const home = join(dir, 'home')
-  const mp = await run(['edge', 'config', 'mp', '--connection-string', `HostName=${th.host};DeviceId=${EDGE};SharedAccessKey=${created.body.authentication.symmetricKey.primaryKey}`,
+  const mp = await runLedge(['edge', 'config', 'mp', '--connection-string', `HostName=${th.host};DeviceId=${EDGE};SharedAccessKey=${created.body.authentication.symmetricKey.primaryKey}`,
     '--config', config, '--home-dir', home, '--hub-ca-cert', testCaFiles().certFile, '--mqtt-port', String(th.hub.mqttPort), '--hostname', edgeHost,
     '--module-gateway', 'edge_hub'])
   assert.equal(mp.code, 0, mp.out)

@@ -16,12 +16,11 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { privilegedPortProblem, requireEnvironment, startTestHub, testCaFiles, type TestHub } from '@ledge/testkit'
+import { privilegedPortProblem, requireEnvironment, startTestHub, testCaFiles, type TestHub, LEDGE_BIN, runLedge } from '@ledge/testkit'
 import { createEdgeDevice, eventually, rest } from '../../edge-daemon/test/helpers.js'
 import { connect } from '../src/index.js'
 import { buildNodeImage, bundle, dockerProblem, TEST_DOCKER_URI } from '../src/testing/index.js'
 
-const LEDGE_BIN = fileURLToPath(new URL('../../cli/bin/ledge.js', import.meta.url))
 const SDK_MODULE = fileURLToPath(new URL('../src/testing/fixtures/sdk-module.cjs', import.meta.url))
 const IDLE = ['-e', "process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1 << 30)"]
 const NAMES = ['dsensor', 'dprobe', 'dbad']
@@ -56,16 +55,6 @@ async function containerId(name: string): Promise<string | undefined> {
   return docker.getContainer(name).inspect().then((i) => i.Id, () => undefined)
 }
 
-function run(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [LEDGE_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-    child.on('exit', (code) => resolve({ code, out }))
-  })
-}
-
 test('a deployment of docker modules: SDK module reaches the hub, logs, on-unhealthy, update, bad createOptions, removal', { timeout: 300_000 }, async (t) => {
   if (!requireEnvironment(t, await privilegedPortProblem())) return
   if (!requireEnvironment(t, await dockerProblem())) return
@@ -87,7 +76,7 @@ test('a deployment of docker modules: SDK module reaches the hub, logs, on-unhea
   const key = await createEdgeDevice(th, deviceId)
   const config = join(dir, 'config.toml')
   const home = join(dir, 'home')
-  const mp = await run(['edge', 'config', 'mp', '--connection-string', `HostName=${th.host};DeviceId=${deviceId};SharedAccessKey=${key}`,
+  const mp = await runLedge(['edge', 'config', 'mp', '--connection-string', `HostName=${th.host};DeviceId=${deviceId};SharedAccessKey=${key}`,
     '--config', config, '--home-dir', home, '--hub-ca-cert', testCaFiles().certFile, '--mqtt-port', String(th.hub.mqttPort), '--module-gateway', 'upstream'])
   assert.equal(mp.code, 0, mp.out)
   await writeFile(config, `trust_bundle_cert = "${testCaFiles().certFile}"\n${await readFile(config, 'utf8')}`)
@@ -130,7 +119,7 @@ test('a deployment of docker modules: SDK module reaches the hub, logs, on-unhea
     assert.ok(firstId, 'the container is named after the module')
 
     // 2. `ledge logs` shows what the module printed.
-    const logs = await run(['logs', 'dsensor', '-H', `unix://${join(home, 'mgmt.sock')}`])
+    const logs = await runLedge(['logs', 'dsensor', '-H', `unix://${join(home, 'mgmt.sock')}`])
     assert.equal(logs.code, 0, logs.out)
     assert.match(logs.out, /connected as dsensor/)
 

@@ -19,12 +19,11 @@ import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freeLoopbackAddress, privilegedPortProblem, requireEnvironment, startTestHub, testCaFiles } from '@ledge/testkit'
+import { freeLoopbackAddress, privilegedPortProblem, requireEnvironment, startTestHub, testCaFiles, LEDGE_BIN, runLedge } from '@ledge/testkit'
 import { createEdgeDevice, eventually, rest } from '../../edge-daemon/test/helpers.js'
 import { connect } from '../src/index.js'
 import { buildNodeImage, bundle, dockerProblem, TEST_DOCKER_URI, TEST_REGISTRY } from '../src/testing/index.js'
 
-const LEDGE_BIN = fileURLToPath(new URL('../../cli/bin/ledge.js', import.meta.url))
 const ROUTED_MODULE = fileURLToPath(new URL('../src/testing/fixtures/routed-module.cjs', import.meta.url))
 const NAMES = ['dsend', 'decho']
 const docker = connect(TEST_DOCKER_URI)
@@ -77,16 +76,6 @@ async function logsOf(name: string): Promise<string> {
   return (await docker.getContainer(name).logs({ stdout: true, stderr: true, follow: false })).toString('utf8')
 }
 
-function run(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [LEDGE_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-    child.on('exit', (code) => resolve({ code, out }))
-  })
-}
-
 test('containers routed through the edge hub; their workload sockets survive a daemon restart; WaitForAllPulls', { timeout: 420_000 }, async (t) => {
   if (!requireEnvironment(t, await privilegedPortProblem())) return
   if (!requireEnvironment(t, await dockerProblem())) return
@@ -109,7 +98,7 @@ test('containers routed through the edge hub; their workload sockets survive a d
 
   const config = join(dir, 'config.toml')
   const home = join(dir, 'home')
-  const mp = await run(['edge', 'config', 'mp', '--connection-string', `HostName=${th.host};DeviceId=${deviceId};SharedAccessKey=${key}`,
+  const mp = await runLedge(['edge', 'config', 'mp', '--connection-string', `HostName=${th.host};DeviceId=${deviceId};SharedAccessKey=${key}`,
     '--config', config, '--home-dir', home, '--hub-ca-cert', testCaFiles().certFile, '--mqtt-port', String(th.hub.mqttPort), '--hostname', edgeHost])
   assert.equal(mp.code, 0, mp.out)
   const text = await readFile(config, 'utf8')
@@ -162,7 +151,7 @@ test('containers routed through the edge hub; their workload sockets survive a d
     const before = (await stat(socket)).ino
     const sendId = (await container('dsend'))!.id
     await eventually(async () => ((await logsOf('dsend')).includes(`workload ok ino=${before}`) ? true : undefined), 30_000, 'the module to use its workload socket')
-    const applied = await run(['edge', 'config', 'apply', '--config', config])
+    const applied = await runLedge(['edge', 'config', 'apply', '--config', config])
     assert.equal(applied.code, 0, applied.out)
     const after = await eventually(async () => {
       const ino = await stat(socket).then((s) => s.ino, () => undefined)
