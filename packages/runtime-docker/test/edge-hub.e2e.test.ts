@@ -146,18 +146,20 @@ test('containers routed through the edge hub; their workload sockets survive a d
     const gatewayEnv = (await container('dsend'))!.env.find((e) => e.startsWith('IOTEDGE_GATEWAYHOSTNAME='))
     assert.equal(gatewayEnv, `IOTEDGE_GATEWAYHOSTNAME=${edgeHost}`)
 
-    // 2. The daemon restarts (config apply): new workload sockets (new inodes) in the folders the containers mount.
+    // 2. The daemon restarts (config apply): new workload sockets in the folders the containers mount.
     const socket = join(home, 'mnt', 'dsend', 'workload.sock')
-    const before = (await stat(socket)).ino
+    // Inode and change time: a file bound again may get the inode number the removed one had.
+    const socketId = async (): Promise<string | undefined> => stat(socket, { bigint: true }).then((s) => `${s.ino}-${s.ctimeNs}`, () => undefined)
+    const before = (await socketId())!
     const sendId = (await container('dsend'))!.id
-    await eventually(async () => ((await logsOf('dsend')).includes(`workload ok ino=${before}`) ? true : undefined), 30_000, 'the module to use its workload socket')
+    await eventually(async () => ((await logsOf('dsend')).includes(`workload ok socket=${before}`) ? true : undefined), 30_000, 'the module to use its workload socket')
     const applied = await runLedge(['edge', 'config', 'apply', '--config', config])
     assert.equal(applied.code, 0, applied.out)
     const after = await eventually(async () => {
-      const ino = await stat(socket).then((s) => s.ino, () => undefined)
-      return ino !== undefined && ino !== before ? ino : undefined
+      const id = await socketId()
+      return id !== undefined && id !== before ? id : undefined
     }, 60_000, 'the restarted daemon to bind the socket again')
-    await eventually(async () => ((await logsOf('dsend')).includes(`workload ok ino=${after}`) ? true : undefined), 60_000,
+    await eventually(async () => ((await logsOf('dsend')).includes(`workload ok socket=${after}`) ? true : undefined), 60_000,
       'the still-running container to sign a token through the new socket')
     assert.equal((await container('dsend'))!.id, sendId, 'the container kept running through the restart')
 
