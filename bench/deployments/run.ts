@@ -12,20 +12,10 @@
  *   3. retagging 100 devices out of the target (time until the base's targetedCount drops by 100).
  * The Node process trusts the test CA through NODE_EXTRA_CA_CERTS: the script runs itself again with it set.
  */
-import { spawnSync } from 'node:child_process'
 import { parseArgs } from 'node:util'
-import { fileURLToPath } from 'node:url'
+import { reexecWithTestCa } from '../test-ca.js'
 import { rest, startTestHub, type TestHub } from '@ledge/testkit'
 
-function reexecWithCa(): boolean {
-  if (process.env.LEDGE_TEST_CA_CERT && process.env.NODE_EXTRA_CA_CERTS) return false
-  const prepared = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../packages/testkit/src/prepare.ts', import.meta.url))], { encoding: 'utf8' })
-  if (prepared.status !== 0) throw new Error(`preparing the test CA failed: ${prepared.stderr}`)
-  const env = { ...process.env, ...(JSON.parse(prepared.stdout) as Record<string, string>) }
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env })
-  process.exitCode = r.status ?? 1
-  return true
-}
 
 const mod = (script: string) => ({ version: '1.0', type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'node', args: [script] } })
 const base = {
@@ -107,4 +97,4 @@ async function main(): Promise<void> {
   )
 }
 
-if (!reexecWithCa()) await main()
+if (!reexecWithTestCa()) await main()

@@ -7,25 +7,14 @@
  * the hub's `retry-after`. Prints registrations/s and the latency percentiles. The Node process trusts the test CA
  * through NODE_EXTRA_CA_CERTS (read only at start-up): the script runs itself again with it set when needed.
  */
-import { spawnSync } from 'node:child_process'
 import { createHmac } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { parseArgs } from 'node:util'
-import { fileURLToPath } from 'node:url'
+import { reexecWithTestCa } from '../test-ca.js'
 import { rest, startTestHub } from '@ledge/testkit'
 
 const require = createRequire(import.meta.url)
 
-function reexecWithCa(): boolean {
-  if (process.env.LEDGE_TEST_CA_CERT && process.env.NODE_EXTRA_CA_CERTS) return false
-  // The testkit's prepare step makes (or reuses) the test CA and prints the environment the tests run with.
-  const prepared = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../packages/testkit/src/prepare.ts', import.meta.url))], { encoding: 'utf8' })
-  if (prepared.status !== 0) throw new Error(`preparing the test CA failed: ${prepared.stderr}`)
-  const env = { ...process.env, ...(JSON.parse(prepared.stdout) as Record<string, string>) }
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env })
-  process.exitCode = r.status ?? 1
-  return true
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
@@ -75,4 +64,4 @@ async function main(): Promise<void> {
   )
 }
 
-if (!reexecWithCa()) await main()
+if (!reexecWithTestCa()) await main()

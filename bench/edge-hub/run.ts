@@ -24,27 +24,21 @@
  * hub's unacknowledged PUBLISHes to the hub during the drain (default: upstreamTarget's); `--from-source` runs the edge
  * hub through tsx instead of bundled; `--node-flags` gives it Node/V8 flags (space-separated), to compare them.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { repoRoot } from '@ledge/testkit'
+import { reexecWithTestCa } from '../test-ca.js'
 import type { ClientConfig, Command } from './client.js'
 import type { EdgeHubProcessConfig } from './edge-hub-process.js'
 import { bundleEdgeHubProcess } from './bundle.js'
 import { summaryTable } from './summary-table.js'
 import { rssKb, ussKb } from '../edge/memory.js'
 
-// The hub and the edge hub need the test CA in NODE_EXTRA_CA_CERTS from the start: re-run under it if missing.
-if (!process.env.LEDGE_TEST_CA_CERT) {
-  const pre = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'packages/testkit/src/prepare.ts')], { encoding: 'utf8' })
-  const env = { ...process.env, ...(JSON.parse(pre.stdout) as Record<string, string>) }
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env })
-  process.exit(r.status ?? 1)
-}
+if (reexecWithTestCa()) process.exit()
 const { startTestHub, testCaFiles, rest, freeLoopbackAddress } = await import('@ledge/testkit')
 const { createIdentitySasToken } = await import('@ledge/protocol')
 const { issueServerCertificate } = await import('@ledge/pki')

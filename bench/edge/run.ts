@@ -16,23 +16,17 @@ import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'node:http'
-import { repoRoot } from '@ledge/testkit'
+import { LEDGE_BIN as LEDGE } from '@ledge/testkit'
+import { reexecWithTestCa } from '../test-ca.js'
 import { residentUnionKb, rssKb, ussKb } from './memory.js'
 
 const runsArg = process.argv.indexOf('--runs')
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5
 /** Run the daemon and the agent from their TypeScript sources (through tsx) instead of the build, for comparison. */
 const FROM_SOURCE = process.argv.includes('--from-source')
-const LEDGE = join(repoRoot, 'packages', 'cli', 'bin', 'ledge.js')
 const log = (s: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`)
 
-// The hub and the SDKs need the test CA in NODE_EXTRA_CA_CERTS from the start: re-run under it if missing.
-if (!process.env.LEDGE_TEST_CA_CERT) {
-  const pre = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'packages/testkit/src/prepare.ts')], { encoding: 'utf8' })
-  const env = { ...process.env, ...(JSON.parse(pre.stdout) as Record<string, string>) }
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env })
-  process.exit(r.status ?? 1)
-}
+if (reexecWithTestCa()) process.exit()
 const { startTestHub, testCaFiles } = await import('@ledge/testkit')
 
 function childrenOf(pid: number): number[] {

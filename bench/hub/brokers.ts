@@ -4,11 +4,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer, connect as tcpConnect } from 'node:net'
+import { connect as tcpConnect } from 'node:net'
 import { request, Agent } from 'node:https'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createServiceSasToken, parseServiceConnectionString } from '@ledge/protocol'
+import { freePort } from '../../scripts/demo/free-port.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const MOSQUITTO = '/usr/sbin/mosquitto'
@@ -140,17 +141,6 @@ export async function provisionDevices(hub: LedgeHubProcess, ids: readonly strin
   await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, runner))
   agent.destroy()
   return { created, failed }
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, host, () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 function canConnect(host: string, port: number): Promise<boolean> {

@@ -1,6 +1,6 @@
 /** Helpers for the crowd-analytics end-to-end test: the hub's event stream read incrementally, the daemon's API. */
 import { request } from 'node:http'
-import { rest, type TestHub } from '@ledge/testkit'
+import { eventually as pollUntil, rest, type TestHub } from '@ledge/testkit'
 
 export interface SeenEvent {
   offset: number
@@ -71,15 +71,9 @@ export function management(socketPath: string, path: string, text = false): Prom
   })
 }
 
-/** Polls every `intervalMs` until `poll` returns a value. */
-export async function eventually<T>(poll: () => Promise<T | undefined>, ms: number, what: string, intervalMs = 500): Promise<T> {
-  const until = Date.now() + ms
-  for (;;) {
-    const v = await poll()
-    if (v !== undefined) return v
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, intervalMs))
-  }
+/** testkit's `eventually`, polling every 500 ms: each poll here reads the hub's events or a whole device's state. */
+export function eventually<T>(poll: () => Promise<T | undefined>, ms: number, what: string, intervalMs = 500): Promise<T> {
+  return pollUntil(poll, ms, what, intervalMs)
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
