@@ -7,26 +7,12 @@ import { rm } from 'node:fs/promises'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startTestHub, type TestHub } from '@ledge/testkit'
+import { edgeContent, processModule as mod } from './deployment-content.js'
 import { eventually, openModule, registryOf, rest } from './helpers.js'
 
 type Json = Record<string, any>
 
-const agentBase = (modules: Record<string, unknown>) => ({
-  schemaVersion: '1.1',
-  runtime: { type: 'process', settings: {} },
-  systemModules: {
-    edgeAgent: { type: 'process', settings: { command: 'node' } },
-    edgeHub: { type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'node' } },
-  },
-  modules,
-})
-const mod = (script: string) => ({ version: '1.0', type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'node', args: [script] } })
-const content = (modules: Record<string, unknown>) => ({
-  modulesContent: {
-    $edgeAgent: { 'properties.desired': agentBase(modules) },
-    $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes: { up: 'FROM /messages/* INTO $upstream' }, storeAndForwardConfiguration: { timeToLiveSecs: 7200 } } },
-  },
-})
+const content = (modules: Record<string, unknown>) => edgeContent(modules, { up: 'FROM /messages/* INTO $upstream' })
 
 const ids = Array.from({ length: 50 }, (_, i) => `edge-${String(i).padStart(2, '0')}`)
 

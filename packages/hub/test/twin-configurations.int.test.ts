@@ -9,26 +9,10 @@ import assert from 'node:assert/strict'
 import mqtt from 'mqtt'
 import { createIdentitySasToken } from '@ledge/protocol'
 import { startTestHub, type TestHub } from '@ledge/testkit'
+import { edgeContent as content, processModule as mod } from './deployment-content.js'
 import { eventually, registryOf, rest } from './helpers.js'
 
 type Json = Record<string, any>
-
-const agent = (modules: Record<string, unknown>) => ({
-  schemaVersion: '1.1',
-  runtime: { type: 'process', settings: {} },
-  systemModules: {
-    edgeAgent: { type: 'process', settings: { command: 'node' } },
-    edgeHub: { type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'node' } },
-  },
-  modules,
-})
-const mod = (script: string) => ({ version: '1.0', type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'node', args: [script] } })
-const content = (modules: Record<string, unknown>) => ({
-  modulesContent: {
-    $edgeAgent: { 'properties.desired': agent(modules) },
-    $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes: {}, storeAndForwardConfiguration: { timeToLiveSecs: 7200 } } },
-  },
-})
 
 async function edgeDevice(th: TestHub, deviceId: string, tags: Json): Promise<void> {
   const created = await rest(th, 'PUT', `/devices/${deviceId}`, { deviceId, capabilities: { iotEdge: true } })
