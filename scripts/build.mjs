@@ -20,7 +20,7 @@ import { BUILD_INFO, distDir, freshBuild } from './fresh-build.mjs'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const out = distDir(root)
 
-export const ENTRIES = {
+const ENTRIES = {
   ledge: 'packages/cli/src/main.ts',
   'edge-agent': 'packages/edge-agent/src/main.ts',
   'edge-hub': 'packages/edge-hub/src/main.ts',

@@ -24,6 +24,7 @@ import type { HubInfoFile } from '@ledge/protocol'
 import { crowdAnalyticsDeployment } from '../../scripts/demo/deployment.js'
 import { freePort } from '../../scripts/demo/free-port.js'
 import { hubClient } from '../../scripts/demo/hub-client.js'
+import { rssBytes } from '../hub/proc.js'
 
 const { values } = parseArgs({
   options: {
@@ -78,12 +79,8 @@ function ledge(...args: string[]): string {
 // /proc
 const CLK_TCK = 100
 function rssKiB(pid: number): number | undefined {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m ? Number(m[1]) : undefined
-  } catch {
-    return undefined
-  }
+  const bytes = rssBytes(pid)
+  return bytes === undefined ? undefined : bytes / 1024
 }
 /** utime + stime of `pid` and its reaped children (not of live children: each module is its own pid here). */
 function cpuTicks(pid: number): number | undefined {

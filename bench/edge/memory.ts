@@ -7,15 +7,16 @@
  * root only), which is what the machine really spends on them.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
+import { rssBytes } from '../hub/proc.js'
 
 const PAGE = 4096
 const PRESENT = 1n << 63n
 const PFN_MASK = (1n << 55n) - 1n
 const CHUNK_PAGES = 65536
 
+/** VmRSS in kB; NaN when the process is gone. */
 export function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? Number(m[1]) : NaN
+  return (rssBytes(pid) ?? NaN) / 1024
 }
 
 /** Private (unshared) resident memory: what the process alone costs. */
