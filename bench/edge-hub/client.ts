@@ -26,7 +26,8 @@ export interface ClientConfig {
 
 export type Command =
   | { cmd: 'max'; seconds: number; window: number; size: number; topic2?: boolean }
-  | { cmd: 'rate'; seconds: number; rate: number; size: number }
+  /** `tickMs`: the sender publishes what is due every tick (a burst of rate × tick / 1000 messages). */
+  | { cmd: 'rate'; seconds: number; rate: number; size: number; tickMs: number }
   | { cmd: 'count'; n: number; window: number; size: number; topic2?: boolean }
   | { cmd: 'report'; from: number; to: number }
   | { cmd: 'reset' }
@@ -112,8 +113,7 @@ async function windowed(o: { until?: number; n?: number; window: number; size: n
   return { sent, acked, failed, seconds: (now() - t0) / 1000 }
 }
 
-async function atRate(o: { seconds: number; rate: number; size: number }): Promise<unknown> {
-  const TICK_MS = 5
+async function atRate(o: { seconds: number; rate: number; size: number; tickMs: number }): Promise<unknown> {
   const t0 = now()
   const end = t0 + o.seconds * 1000
   let sent = 0
@@ -131,7 +131,7 @@ async function atRate(o: { seconds: number; rate: number; size: number }): Promi
       }
       maxInflight = Math.max(maxInflight, sent - acked)
       if (t >= end) resolve()
-      else setTimeout(tick, TICK_MS)
+      else setTimeout(tick, o.tickMs)
     }
     tick()
   })

@@ -8,10 +8,11 @@
  * It talks to its parent over IPC: `{ type: 'ready', mqttPort }` once listening; `{ type: 'upstream', online, at }`
  * on each change of the upstream link; on `{ cmd: 'rss' }` it answers `process.memoryUsage()`, the V8 heap by space and
  * the store's stats; on `{ cmd: 'stop' }` it closes everything and exits (so `--cpu-prof` writes its profile). With
- * `LEDGE_BENCH_TRACE=1` it prints, every 500 ms, each endpoint's counters (sent, senders held by back-pressure) and each
+ * `LEDGE_BENCH_TRACE=1` it prints, every 500 ms, the event loop's delay (p50, p99, max), each endpoint's counters (sent, senders held by back-pressure) and each
  * queue's length and checkpoint.
  */
 import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { getHeapSpaceStatistics } from 'node:v8'
 import { createLogger, silentLogger } from '@ledge/common'
 import { createIdentitySasToken } from '@ledge/protocol'
@@ -43,6 +44,7 @@ export interface EdgeHubProcessConfig {
 const cfg = JSON.parse(process.argv[2]!) as EdgeHubProcessConfig
 const send = (m: unknown): void => void process.send!(m)
 const mb = (bytes: number): number => Math.round(bytes / 1024 ** 2 * 10) / 10
+const ms = (ns: number): string => (ns / 1e6).toFixed(1)
 const log = process.env.LEDGE_BENCH_LOG ? createLogger({ name: 'bench-edge-hub', level: process.env.LEDGE_BENCH_LOG }) : silentLogger()
 
 const caPem = cfg.caPem
@@ -81,9 +83,14 @@ process.on('message', (m: { cmd: string }) => {
   }
 })
 if (process.env.LEDGE_BENCH_TRACE) {
+  // Event-loop delay: how long a ready callback waited for the loop (GC pauses and long turns), per interval.
+  const delay = monitorEventLoopDelay({ resolution: 1 })
+  delay.enable()
   setInterval(() => {
     const q = store.stats().queues.map((x) => `${x.endpointId}:${x.length}@${x.checkpoint}`).join(' ')
-    process.stderr.write(`trace ${new Date().toISOString().slice(14, 23)} ${JSON.stringify(edge.router.endpointStats())} ${q}\n`)
+    const loop = `loop p50/p99/max ${ms(delay.percentile(50))}/${ms(delay.percentile(99))}/${ms(delay.max)} ms`
+    delay.reset()
+    process.stderr.write(`trace ${new Date().toISOString().slice(14, 23)} ${loop} ${JSON.stringify(edge.router.endpointStats())} ${q}\n`)
   }, 500).unref()
 }
 send({ type: 'ready', mqttPort: edge.mqttPort })

@@ -17,26 +17,34 @@
  *
  *   npm run bench:edge-hub [-- --seconds 10 --window 200 --size 1024 --backlog 20000 --durability fsync,os
  *                              --receiver-nodelay --cpu-prof <dir> --no-mosquitto --mosquitto-rate <msgs/s>
- *                              --upstream-window <n> --from-source --node-flags '<flags>' --json <file>]
+ *                              --upstream-window <n> --from-source --node-flags='<flags>' --settle-seconds <s>
+ *                              --tick-ms <ms> --pin --json <file>]
  *
  * `--receiver-nodelay` sets TCP_NODELAY on the receiver module's socket (MQTT.js, and so the Azure SDKs, leave Nagle
  * on); `--mosquitto-rate` with `--no-mosquitto` gives the rate the latency phase uses; `--upstream-window` the edge
  * hub's unacknowledged PUBLISHes to the hub during the drain (default: upstreamTarget's); `--from-source` runs the edge
- * hub through tsx instead of bundled; `--node-flags` gives it Node/V8 flags (space-separated), to compare them.
+ * hub through tsx instead of bundled; `--node-flags` gives it Node/V8 flags (space-separated, after `=`: parseArgs
+ * takes a value starting with `--` for an option) instead of those the daemon gives it (`--v8-pool-size=1`);
+ * `--settle-seconds` also measures its memory after that much more idling, at the start and after the load phases (V8
+ * shrinks an idle heap after about 10 s); `--tick-ms` is how often the latency phases' sender publishes what is due
+ * (default 5: bursts of rate/200 messages); `--pin` puts the broker on CPU 0 and the clients and this process on CPU 1
+ * (taskset), so the three busy processes do not queue for the same two cores.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { ONE_BACKGROUND_THREAD } from '@ledge/common'
 import { reexecWithTestCa } from '../test-ca.js'
 import type { ClientConfig, Command } from './client.js'
 import type { EdgeHubProcessConfig } from './edge-hub-process.js'
 import { bundleEdgeHubProcess } from './bundle.js'
 import { summaryTable } from './summary-table.js'
 import { rssKb, ussKb } from '../edge/memory.js'
+import { cpuSeconds, pinToCpu } from '../hub/proc.js'
 
 if (reexecWithTestCa()) process.exit()
 const { startTestHub, testCaFiles, rest, freeLoopbackAddress } = await import('@ledge/testkit')
@@ -57,7 +65,10 @@ const { values: args } = parseArgs({
     'mosquitto-rate': { type: 'string' },
     'upstream-window': { type: 'string' },
     'from-source': { type: 'boolean', default: false },
-    'node-flags': { type: 'string', default: '' },
+    'node-flags': { type: 'string' },
+    'settle-seconds': { type: 'string', default: '0' },
+    'tick-ms': { type: 'string', default: '5' },
+    pin: { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 })
@@ -67,7 +78,10 @@ const SIZE = Number(args.size)
 const BACKLOG = Number(args.backlog)
 const DURABILITIES = args.durability!.split(',') as ('fsync' | 'os')[]
 const HERE = fileURLToPath(new URL('.', import.meta.url))
-const NODE_FLAGS = args['node-flags']!.split(' ').filter(Boolean)
+// The daemon's flags for the edge hub unless told otherwise (`--node-flags=` for none).
+const NODE_FLAGS = args['node-flags'] === undefined ? [ONE_BACKGROUND_THREAD] : args['node-flags'].split(' ').filter(Boolean)
+const SETTLE_SECONDS = Number(args['settle-seconds'])
+const TICK_MS = Number(args['tick-ms'])
 const EDGE = 'bench-edge'
 const WARMUP_MS = 1000
 
@@ -96,15 +110,11 @@ function peakSampler(pid: number): { stop(): { rssMb: number; ussMb: number } } 
   return { stop: () => (clearInterval(timer), sample(), peak) }
 }
 
-/** CPU seconds (user + system) of a process so far. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(f[11]) + Number(f[12])) / 100
-  } catch {
-    return NaN
-  }
+/** `--pin`: the broker on CPU 0; the clients, and this process (the test hub), on CPU 1. */
+function pin(pid: number, cpu: 0 | 1): void {
+  if (!args.pin) return
+  const err = pinToCpu(pid, cpu)
+  if (err) log(`warning: cannot pin ${pid} to CPU ${cpu}: ${err}`)
 }
 
 // ---- child processes ------------------------------------------------------------------------------------------
@@ -198,11 +208,30 @@ async function ratePhase(p: Pair, rate: number): Promise<RateResult> {
   const l = load()
   const c0 = cpuOf(p)
   const t0 = now()
-  const s = await p.sender.ask<{ sent: number; acked: number; behindMs: number }>({ cmd: 'rate', seconds: SECONDS, rate, size: SIZE } satisfies Command)
+  const s = await p.sender.ask<{ sent: number; acked: number; behindMs: number }>({ cmd: 'rate', seconds: SECONDS, rate, size: SIZE, tickMs: TICK_MS } satisfies Command)
   const c1 = cpuOf(p)
   await caughtUp(p, s.sent)
   const r = await p.receiver.ask<{ inWindow: number; p50: number; p99: number; max: number }>({ cmd: 'report', from: t0 + WARMUP_MS, to: t0 + SECONDS * 1000 + 60_000 }, 'report')
   return { rate, achieved: Math.round(s.sent / SECONDS), p50: r.p50, p99: r.p99, max: r.max, behindMs: Math.round(s.behindMs), load: l, cpu: cpuShare(c0, c1, SECONDS) }
+}
+
+/**
+ * RSS and USS after `--settle-seconds` more of idling, `idleSoFar` s already behind (sampled every 10 s, logged), and
+ * the process's own view: V8 heap and the memory outside it (`external`: Buffers and other native allocations).
+ */
+async function settledMemory(eh: Child, idleSoFar: number): Promise<Record<string, number>> {
+  const pid = eh.proc.pid!
+  for (let waited = 0; waited < SETTLE_SECONDS;) {
+    const step = Math.min(10, SETTLE_SECONDS - waited)
+    await sleep(step * 1000)
+    waited += step
+    log(`  idle ${idleSoFar + waited} s: ${JSON.stringify(memMb(pid))}`)
+  }
+  const m = (await eh.ask<{ memory: NodeJS.MemoryUsage }>({ cmd: 'rss' }, 'rss')).memory
+  return {
+    afterSeconds: idleSoFar + SETTLE_SECONDS, ...memMb(pid),
+    heapUsedMb: round1(m.heapUsed / 1024 ** 2), heapTotalMb: round1(m.heapTotal / 1024 ** 2), externalMb: round1(m.external / 1024 ** 2),
+  }
 }
 
 async function idleNode(nodeArgs: string[]): Promise<{ rssMb: number; ussMb: number }> {
@@ -221,12 +250,13 @@ const caPem = await readFile(ca.certFile, 'utf8')
 const results: Record<string, unknown> = {
   machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 1024 ** 3), node: process.version, date: new Date().toISOString() },
   settings: {
-    seconds: SECONDS, window: WINDOW, size: SIZE, backlog: BACKLOG, receiverNoDelay: args['receiver-nodelay'], upstreamWindow: args['upstream-window'] ?? 'default',
+    seconds: SECONDS, window: WINDOW, size: SIZE, backlog: BACKLOG, tickMs: TICK_MS, pinned: args.pin, receiverNoDelay: args['receiver-nodelay'], upstreamWindow: args['upstream-window'] ?? 'default',
     edgeHub: args['from-source'] ? 'sources through tsx' : 'bundled', nodeFlags: NODE_FLAGS.join(' '),
   },
   loadAtStart: load(),
 }
 log(`load average at start: ${load()}`)
+pin(process.pid, 1)
 
 try {
   results.baseline = { bareNode: await idleNode([]), tsxNode: await idleNode(['--import', 'tsx']) }
@@ -243,11 +273,13 @@ try {
     writeFileSync(join(dir, 'server.pem'), cert.chain)
     writeFileSync(join(dir, 'server.key.pem'), cert.privateKey, { mode: 0o600 })
     const mosq = await startMosquitto({ dir, certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server.key.pem') })
+    pin(mosq.pid, 0)
     const topic = 'bench/edge-hub/in'
     const base = { host: mosq.host, port: mosq.port, ca: caPem, topic }
     const receiver = child('client.ts', { ...base, role: 'receiver', clientId: 'receiver' } satisfies ClientConfig)
     const sender = child('client.ts', { ...base, role: 'sender', clientId: 'sender' } satisfies ClientConfig)
     await Promise.all([receiver.next('ready'), sender.next('ready')])
+    for (const c of [receiver, sender]) pin(c.proc.pid!, 1)
     const pair = { sender, receiver, broker: mosq.pid }
     await sleep(3000)
     const idle = memMb(mosq.pid)
@@ -304,11 +336,13 @@ try {
     const upstreamEvents: { online: boolean; at: number }[] = []
     eh.proc.on('message', (m: { type: string; online: boolean; at: number }) => void (m.type === 'upstream' && upstreamEvents.push(m)))
     await eh.next('ready')
+    pin(eh.proc.pid!, 0)
     await sleep(3000)
     const idleAlone = memMb(eh.proc.pid!)
     const receiver = child('client.ts', moduleClient('receiver', host))
     const sender = child('client.ts', moduleClient('sender', host))
     await Promise.all([receiver.next('ready'), sender.next('ready')])
+    for (const c of [receiver, sender]) pin(c.proc.pid!, 1)
     await sleep(3000)
     const idleReport = await eh.ask<{ memory: NodeJS.MemoryUsage; heapSpaces: Record<string, [number, number]> }>({ cmd: 'rss' }, 'rss')
     const m = idleReport.memory
@@ -318,6 +352,8 @@ try {
       heapSpaces: idleReport.heapSpaces,
     }
     log(`edge hub (${durability}) idle: ${JSON.stringify(idle)}`)
+    // An edge hub idles for hours: V8 shrinks its heap only after a while without allocation (its memory reducer).
+    const settled = SETTLE_SECONDS > 0 ? await settledMemory(eh, 3) : undefined
     const pair = { sender, receiver, broker: eh.proc.pid! }
     const max = await maxPhase(pair)
     log(`edge hub (${durability}) max: ${JSON.stringify(max)}`)
@@ -325,6 +361,7 @@ try {
     log(`edge hub (${durability}) at half Mosquitto's rate: ${JSON.stringify(half)}`)
     const halfOwn = await ratePhase(pair, Math.round(max.msgsPerSec / 2))
     log(`edge hub (${durability}) at half its own max: ${JSON.stringify(halfOwn)}`)
+    const settledAfterLoad = SETTLE_SECONDS > 0 ? await settledMemory(eh, 0) : undefined
 
     // 2. Backlog drain: the hub stopped, N messages stored for $upstream, the hub started again.
     const start = (await rest(th, 'GET', `/events/messages?from=latest&limit=1`)).body.next as number
@@ -375,7 +412,7 @@ try {
     }
     log(`edge hub (${durability}) drain: ${JSON.stringify(drain)}`)
 
-    results[`edgeHub-${durability}`] = { idle, max, half, halfOwn, drain }
+    results[`edgeHub-${durability}`] = { idle, settled, settledAfterLoad, max, half, halfOwn, drain }
     await Promise.all([stopChild(sender, { cmd: 'stop' }), stopChild(receiver, { cmd: 'stop' })])
     await stopChild(eh, { cmd: 'stop' })
   }

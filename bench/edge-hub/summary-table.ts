@@ -6,7 +6,8 @@
 interface Mem { rssMb: number; ussMb: number }
 interface Max { msgsPerSec: number; ackedPerSec: number; peak: Mem }
 interface Rate { rate: number; p50: number; p99: number }
-interface EdgeRun { idle: Mem & { noClients: Mem; heapUsedMb: number }; max: Max; half: Rate; halfOwn: Rate; drain: { msgsPerSecFromStart: number; unique: number; n: number } }
+interface Settled extends Mem { afterSeconds: number }
+interface EdgeRun { idle: Mem & { noClients: Mem; heapUsedMb: number }; settled?: Settled; settledAfterLoad?: Settled; max: Max; half: Rate; halfOwn: Rate; drain: { msgsPerSecFromStart: number; unique: number; n: number } }
 interface Results { baseline: { bareNode: Mem; tsxNode: Mem }; mosquitto?: { max: Max; half: Rate; idle: Mem }; [key: string]: unknown }
 
 const n = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : x >= 100 ? Math.round(x).toLocaleString('en') : String(Math.round(x * 10) / 10))
@@ -24,6 +25,12 @@ export function summaryTable(results: Record<string, unknown>): string {
     ['drain: hub start → all in its events stream (msgs/s)', ...runs.map(([, e]) => `${n(e.drain.msgsPerSecFromStart)}${e.drain.unique === e.drain.n ? '' : ` (${e.drain.unique} of ${e.drain.n})`}`), '', ''],
     ['RSS / USS idle, no clients (MB)', ...runs.map(([, e]) => mem(e.idle.noClients)), '', mem(r.baseline.bareNode)],
     ['RSS / USS idle, two clients connected (MB)', ...runs.map(([, e]) => mem(e.idle)), mem(mosq?.idle), ''],
+    ...(runs.some(([, e]) => e.settled)
+      ? [
+          [`RSS / USS idle ${runs[0]![1].settled?.afterSeconds} s after the clients connected (MB)`, ...runs.map(([, e]) => mem(e.settled)), '', ''],
+          [`RSS / USS after the load phases, ${runs[0]![1].settledAfterLoad?.afterSeconds} s idle (MB)`, ...runs.map(([, e]) => mem(e.settledAfterLoad)), '', ''],
+        ]
+      : []),
     ['V8 heap used, idle (MB)', ...runs.map(([, e]) => n(e.idle.heapUsedMb)), '', ''],
     ['RSS / USS peak at max rate (MB)', ...runs.map(([, e]) => mem(e.max.peak)), mem(mosq?.max.peak), ''],
   ]

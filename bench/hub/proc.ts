@@ -1,6 +1,6 @@
 /** What Linux says about a process and the machine: RSS, CPU time, the open-files limit (from /proc). */
 import { readFileSync } from 'node:fs'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 
 const CLK_TCK = (() => {
   try {
@@ -9,6 +9,12 @@ const CLK_TCK = (() => {
     return 100
   }
 })()
+
+/** Every thread of `pid` on `cpu` (taskset); the error when that failed. */
+export function pinToCpu(pid: number, cpu: number): string | undefined {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { encoding: 'utf8' })
+  return r.status === 0 ? undefined : r.stderr || r.error?.message || `taskset exited ${r.status}`
+}
 
 /** Resident set size in bytes, or undefined when the process is gone. */
 export function rssBytes(pid: number): number | undefined {

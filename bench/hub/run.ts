@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path'
 import { REPO_ROOT, provisionDevices, startLedgeHub, startMosquitto, type BrokerProcess } from './brokers.js'
 import { endChild, forkChild, type BenchChild } from './children.js'
 import type { BrokerTarget } from './messages.js'
-import { machineCpuSeconds, openFilesLimit } from './proc.js'
+import { machineCpuSeconds, openFilesLimit, pinToCpu } from './proc.js'
 import { measureBroker, type BrokerResult, type Rig } from './phases.js'
 import { parseOptions, USAGE, type BenchOptions } from './options.js'
 import { machineDescription, resultsTable } from './report.js'
@@ -98,8 +98,8 @@ function prioritise(o: BenchOptions): () => void {
 /** `--pin`: every thread of `pid` on `cpu` (the broker on 0; the generator, reader and bench on 1). */
 function pin(o: BenchOptions, pid: number, cpu: number): void {
   if (!o.pin) return
-  const r = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { encoding: 'utf8' })
-  if (r.status !== 0) log(`warning: cannot pin ${pid} to CPU ${cpu}: ${r.stderr || r.error?.message}`)
+  const err = pinToCpu(pid, cpu)
+  if (err) log(`warning: cannot pin ${pid} to CPU ${cpu}: ${err}`)
 }
 
 async function main(): Promise<void> {

@@ -2,11 +2,19 @@
  * V8 settings for Ledge's control-plane processes (the edge daemon and the edge agent): they idle nearly all the
  * time, so memory matters more than peak speed. A young generation capped at 1 MB per semi-space (Node's default
  * lets it grow to 16) and V8's lite mode (no optimizing compiler, feedback allocated lazily) take about 20 MB off
- * each process's resident memory (bench/edge). The edge hub and the hub keep V8's defaults: they move the messages.
+ * each process's resident memory (bench/edge). The edge hub and the hub keep V8's defaults there: they move the
+ * messages.
+ *
+ * Every Ledge process that the daemon starts also gets one V8 background thread instead of Node's four
+ * (`--v8-pool-size=1`): each thread that compiles or marks in the background keeps malloc memory of its own
+ * (resident, never given back), and a 2-core edge device has one core besides the main thread anyway. The edge hub
+ * idles 3–6 MB smaller with it and moves messages as fast (bench/edge-hub, BENCHMARKS.md).
  */
 import { setFlagsFromString } from 'node:v8'
 
-export const SMALL_FOOTPRINT_FLAGS = ['--max-semi-space-size=1', '--lite-mode'] as const
+export const ONE_BACKGROUND_THREAD = '--v8-pool-size=1'
+
+export const SMALL_FOOTPRINT_FLAGS = ['--max-semi-space-size=1', '--lite-mode', ONE_BACKGROUND_THREAD] as const
 
 /**
  * What a running process may still switch to. Not `--lite-mode`: it makes V8 jitless, and compiling WebAssembly in a

@@ -14,15 +14,16 @@ test('LEDGE_ROOT is the folder holding packages/', () => {
 test('a daemon from its sources runs the agent and the edge hub from theirs, through tsx; the agent kept small', () => {
   const agent = defaultAgentSettings('/opt/ledge', undefined)
   assert.equal(agent.command, process.execPath)
-  assert.deepEqual(agent.args.slice(0, 2), ['--max-semi-space-size=1', '--lite-mode'])
+  assert.deepEqual(agent.args.slice(0, 3), ['--max-semi-space-size=1', '--lite-mode', '--v8-pool-size=1'])
   assert.equal(agent.args.at(-1), '/opt/ledge/packages/edge-agent/src/main.ts')
   assert.match(agent.args[agent.args.indexOf('--import') + 1]!, /^file:.*tsx/)
   const hub = defaultEdgeHubSettings('/opt/ledge', undefined)
   assert.equal(hub.args.at(-1), '/opt/ledge/packages/edge-hub/src/main.ts')
   assert.ok(!hub.args.includes('--lite-mode'), 'the edge hub moves messages: V8 defaults')
+  assert.ok(hub.args.includes('--v8-pool-size=1'), 'one V8 background thread')
 })
 
 test('a daemon from the build runs the agent and the edge hub from the same build', () => {
-  assert.deepEqual(defaultAgentSettings('/opt/ledge', '/opt/ledge/dist').args, ['--max-semi-space-size=1', '--lite-mode', '/opt/ledge/dist/edge-agent.js'])
-  assert.deepEqual(defaultEdgeHubSettings('/opt/ledge', '/opt/ledge/dist').args, ['/opt/ledge/dist/edge-hub.js'])
+  assert.deepEqual(defaultAgentSettings('/opt/ledge', '/opt/ledge/dist').args, ['--max-semi-space-size=1', '--lite-mode', '--v8-pool-size=1', '/opt/ledge/dist/edge-agent.js'])
+  assert.deepEqual(defaultEdgeHubSettings('/opt/ledge', '/opt/ledge/dist').args, ['--v8-pool-size=1', '/opt/ledge/dist/edge-hub.js'])
 })

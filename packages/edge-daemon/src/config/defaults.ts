@@ -3,7 +3,7 @@
  */
 import { dirname, join, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { packageDir, SMALL_FOOTPRINT_FLAGS } from '@ledge/common'
+import { ONE_BACKGROUND_THREAD, packageDir, SMALL_FOOTPRINT_FLAGS } from '@ledge/common'
 
 /** Where `ledge edge start` and `ledge edge config …` look without `--config` (Azure: /etc/aziot/config.toml). */
 export const DEFAULT_CONFIG_FILE = '/etc/ledge/config.toml'
@@ -40,8 +40,9 @@ export function defaultAgentSettings(root = LEDGE_ROOT, build = runningBuild()):
 
 /**
  * The edge hub Ledge runs for the `edgeHub` system module when its process settings give no command (a manifest
- * written for Azure names the `mcr.microsoft.com/azureiotedge-hub` image instead).
+ * written for Azure names the `mcr.microsoft.com/azureiotedge-hub` image instead). V8's defaults but one background
+ * thread (see small-footprint.ts in @ledge/common).
  */
 export function defaultEdgeHubSettings(root = LEDGE_ROOT, build = runningBuild()): { command: string; args: string[] } {
-  return nodeCommand('edge-hub', 'packages/edge-hub/src/main.ts', build, root)
+  return nodeCommand('edge-hub', 'packages/edge-hub/src/main.ts', build, root, [ONE_BACKGROUND_THREAD])
 }

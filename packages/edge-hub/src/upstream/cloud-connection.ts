@@ -148,6 +148,8 @@ export class CloudConnection {
       reconnectPeriod: 0,
       connectTimeout: this.env.connectTimeoutMs,
       rejectUnauthorized: true,
+      // No cache of 65,536 number Buffers in mqtt-packet (6 MB of heap; see @ledge/mqtt-server's connection.ts).
+      writeCache: false,
       ...(this.env.ca ? { ca: this.env.ca } : {}),
     }
     client = connect(this.url(transport), options)
