@@ -27,8 +27,8 @@
  * takes a value starting with `--` for an option) instead of those the daemon gives it (`--v8-pool-size=1`);
  * `--settle-seconds` also measures its memory after that much more idling, at the start and after the load phases (V8
  * shrinks an idle heap after about 10 s); `--tick-ms` is how often the latency phases' sender publishes what is due
- * (default 5: bursts of rate/200 messages); `--pin` puts the broker on CPU 0 and the clients and this process on CPU 1
- * (taskset), so the three busy processes do not queue for the same two cores.
+ * (default 5: bursts of rate/200 messages); `--pin` puts the broker's event loop on CPU 0 and the clients and this process
+ * on CPU 1 (taskset), so the three busy processes do not queue for the same two cores.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -110,10 +110,10 @@ function peakSampler(pid: number): { stop(): { rssMb: number; ussMb: number } } 
   return { stop: () => (clearInterval(timer), sample(), peak) }
 }
 
-/** `--pin`: the broker on CPU 0; the clients, and this process (the test hub), on CPU 1. */
+/** `--pin`: the broker's event loop on CPU 0; the clients, and this process (the test hub), on CPU 1. */
 function pin(pid: number, cpu: 0 | 1): void {
   if (!args.pin) return
-  const err = pinToCpu(pid, cpu)
+  const err = pinToCpu(pid, cpu, cpu === 0 ? 'main' : 'all')
   if (err) log(`warning: cannot pin ${pid} to CPU ${cpu}: ${err}`)
 }
 

@@ -95,10 +95,10 @@ function prioritise(o: BenchOptions): () => void {
   }
 }
 
-/** `--pin`: every thread of `pid` on `cpu` (the broker on 0; the generator, reader and bench on 1). */
+/** `--pin`: the broker's event loop on CPU 0; every thread of the generator, reader and bench on CPU 1. */
 function pin(o: BenchOptions, pid: number, cpu: number): void {
   if (!o.pin) return
-  const err = pinToCpu(pid, cpu)
+  const err = pinToCpu(pid, cpu, cpu === 0 ? 'main' : 'all')
   if (err) log(`warning: cannot pin ${pid} to CPU ${cpu}: ${err}`)
 }
 
