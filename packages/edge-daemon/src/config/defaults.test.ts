@@ -14,7 +14,7 @@ test('LEDGE_ROOT is the folder holding packages/', () => {
 test('a daemon from its sources runs the agent and the edge hub from theirs, through tsx; the agent kept small', () => {
   const agent = defaultAgentSettings('/opt/ledge', undefined)
   assert.equal(agent.command, process.execPath)
-  assert.deepEqual(agent.args.slice(0, 3), ['--max-semi-space-size=1', '--lite-mode', '--v8-pool-size=1'])
+  assert.deepEqual(agent.args.slice(0, 2), ['--max-semi-space-size=1', '--lite-mode'])
   assert.equal(agent.args.at(-1), '/opt/ledge/packages/edge-agent/src/main.ts')
   assert.match(agent.args[agent.args.indexOf('--import') + 1]!, /^file:.*tsx/)
   const hub = defaultEdgeHubSettings('/opt/ledge', undefined)
@@ -24,6 +24,6 @@ test('a daemon from its sources runs the agent and the edge hub from theirs, thr
 })
 
 test('a daemon from the build runs the agent and the edge hub from the same build', () => {
-  assert.deepEqual(defaultAgentSettings('/opt/ledge', '/opt/ledge/dist').args, ['--max-semi-space-size=1', '--lite-mode', '--v8-pool-size=1', '/opt/ledge/dist/edge-agent.js'])
+  assert.deepEqual(defaultAgentSettings('/opt/ledge', '/opt/ledge/dist').args, ['--max-semi-space-size=1', '--lite-mode', '/opt/ledge/dist/edge-agent.js'])
   assert.deepEqual(defaultEdgeHubSettings('/opt/ledge', '/opt/ledge/dist').args, ['--v8-pool-size=1', '/opt/ledge/dist/edge-hub.js'])
 })
