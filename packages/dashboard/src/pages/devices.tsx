@@ -2,7 +2,7 @@
  * The fleet: devices filtered on the hub (twin query) and paged with continuation tokens, so 10,000 devices cost one
  * page at a time. The filter is kept in the tab (sessionStorage) so coming back from a device keeps it.
  */
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Twin } from '../api/client.js'
 import { devicesCountQuery, devicesQuery, deviceConditions, type DeviceFilter } from '../api/query.js'
 import { ConnectionBadge, EmptyState, ErrorState, Loading, Time, Badge } from '../components/status.js'
@@ -37,9 +37,12 @@ export function DevicesPage() {
   }
   const setTokens = (t: (string | undefined)[]): void => setView((v) => ({ ...v, tokens: t }))
 
-  // Typing filters after a pause; the selects at once.
+  // Typing filters after a pause; the selects at once. The pause applies the draft as it is when the pause ends: a
+  // select changed during it (or within 300 ms of the page opening) must not be undone by the draft it started with.
+  const latestDraft = useRef(draft)
+  latestDraft.current = draft
   useEffect(() => {
-    const t = setTimeout(() => setFilter(draft), 300)
+    const t = setTimeout(() => setFilter(latestDraft.current), 300)
     return () => clearTimeout(t)
   }, [draft.search, draft.tags])
   useEffect(() => setFilter(draft), [draft.connected, draft.edge])
