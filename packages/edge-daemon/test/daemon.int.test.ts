@@ -5,21 +5,21 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '@ledge/common'
-import { privilegedPortProblem, requireEnvironment, startTestHub, testCaFiles, type TestHub } from '@ledge/testkit'
-import { parseConfig } from '../src/config/load.js'
+import { privilegedPortProblem, requireEnvironment, startTestHub, type TestHub } from '@ledge/testkit'
+import type { DaemonConfig } from '../src/config/load.js'
 import { startDaemon, type RunningDaemon } from '../src/daemon.js'
 import { FakeModuleRuntime } from './fake-runtime.js'
-import { createEdgeDevice, eventually, rest, unixRequest } from './helpers.js'
+import { createEdgeDevice, eventually, rest, unixRequest, writeDaemonConfig } from './helpers.js'
 
 const V = 'api-version=2022-08-03'
 const mode = async (p: string): Promise<number> => (await stat(p)).mode & 0o777
 
-async function configFor(th: TestHub, home: string, deviceId: string, key: string): Promise<ReturnType<typeof parseConfig>['config']> {
-  const text = `
+function configFor(th: TestHub, home: string, deviceId: string, key: string): Promise<DaemonConfig> {
+  return writeDaemonConfig(th, home, `
 hostname = "edge-test"
 [provisioning]
 source = "manual"
@@ -28,17 +28,7 @@ connection_string = "HostName=${th.host};DeviceId=${deviceId};SharedAccessKey=${
 command = "node"
 args = ["agent.js"]
 [agent.env]
-RuntimeLogLevel = "debug"
-[ledge]
-home_dir = "${home}"
-hub_ca_cert = "${testCaFiles().certFile}"
-mqtt_port = ${th.hub.mqttPort}
-watchdog_interval_secs = 1
-log_level = "silent"
-`
-  const file = join(home, 'config.toml')
-  await writeFile(file, text)
-  return parseConfig(text, file).config
+RuntimeLogLevel = "debug"`)
 }
 
 test('the edge daemon against a real hub', async (t) => {

@@ -6,23 +6,20 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createHmac } from 'node:crypto'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isAppError, silentLogger } from '@ledge/common'
-import { freeLoopbackAddress, privilegedPortProblem, requireEnvironment, startTestHub, testCaFiles, type TestHub } from '@ledge/testkit'
-import { parseConfig, type DaemonConfig } from '../src/config/load.js'
+import { deriveDeviceKey } from '@ledge/protocol'
+import { freeLoopbackAddress, privilegedPortProblem, requireEnvironment, startTestHub, type TestHub } from '@ledge/testkit'
+import type { DaemonConfig } from '../src/config/load.js'
 import { startDaemon, type RunningDaemon } from '../src/daemon.js'
 import { ConfigError } from '../src/errors.js'
 import { FakeModuleRuntime } from './fake-runtime.js'
-import { eventually, rest } from './helpers.js'
+import { dpsProvisioning, eventually, rest, writeDaemonConfig } from './helpers.js'
 
 const GROUP = 'edge-fleet'
 const mode = async (p: string): Promise<number> => (await stat(p)).mode & 0o777
-/** The device key for a registration id under a group key, as the Azure samples compute it. */
-const derive = (groupKey: string, registrationId: string): string =>
-  createHmac('SHA256', Buffer.from(groupKey, 'base64')).update(registrationId, 'utf8').digest('base64')
 
 interface DpsOptions {
   endpoint?: string
@@ -32,31 +29,14 @@ interface DpsOptions {
   top?: string
 }
 
-async function dpsConfig(th: TestHub, home: string, o: DpsOptions): Promise<DaemonConfig> {
+function dpsConfig(th: TestHub, home: string, o: DpsOptions): Promise<DaemonConfig> {
   const key = 'value' in o.key ? `{ value = "${o.key.value}" }` : `{ uri = "file://${o.key.file}" }`
-  const text = `${o.top ?? ''}
+  return writeDaemonConfig(th, home, `${o.top ?? ''}
 hostname = "edge-dps"
-[provisioning]
-source = "dps"
-global_endpoint = "https://${o.endpoint ?? th.host}"
-id_scope = "${o.idScope}"
-[provisioning.attestation]
-method = "symmetric_key"
-registration_id = "${o.registrationId}"
-symmetric_key = ${key}
+${dpsProvisioning({ endpoint: o.endpoint ?? th.host, idScope: o.idScope, registrationId: o.registrationId, key })}
 [agent.config]
 command = "node"
-args = ["agent.js"]
-[ledge]
-home_dir = "${home}"
-hub_ca_cert = "${testCaFiles().certFile}"
-mqtt_port = ${th.hub.mqttPort}
-watchdog_interval_secs = 1
-log_level = "silent"
-`
-  const file = join(home, 'config.toml')
-  await writeFile(file, text)
-  return parseConfig(text, file).config
+args = ["agent.js"]`)
 }
 
 test('the edge daemon provisions through DPS', async (t) => {
@@ -72,7 +52,7 @@ test('the edge daemon provisions through DPS', async (t) => {
   const groupKey = group.body.attestation.symmetricKey.primaryKey as string
   const regId = 'edge-dps-01'
   const keyFile = join(home, 'dps.key')
-  await writeFile(keyFile, `${derive(groupKey, regId)}\n`, { mode: 0o600 })
+  await writeFile(keyFile, `${deriveDeviceKey(groupKey, regId)}\n`, { mode: 0o600 })
   const runtime = new FakeModuleRuntime()
   let daemon: RunningDaemon | undefined
   t.after(() => daemon?.close())
@@ -108,7 +88,7 @@ test('the edge daemon provisions through DPS', async (t) => {
     assert.equal(cache.iothubHostname, th.host)
     assert.equal(cache.deviceId, regId)
     assert.equal(cache.idScope, idScope)
-    assert.ok(!text.includes(derive(groupKey, regId)), 'the key is not in the cache')
+    assert.ok(!text.includes(deriveDeviceKey(groupKey, regId)), 'the key is not in the cache')
     assert.equal(JSON.parse(await readFile(join(home, 'provisioning_state.json'), 'utf8')).deviceId, regId)
     assert.equal(await mode(join(home, 'keys', 'device.key')), 0o600)
   })
@@ -168,10 +148,10 @@ test('the edge daemon provisions through DPS', async (t) => {
     await refused({ registrationId: 'edge-dps-02', key: { value: Buffer.alloc(32, 3).toString('base64') } }, 'ERR_EDGE_DPS_REFUSED',
       /registering 'edge-dps-02' with DPS at .* DPS answered 401: no enrollment matches registration 'edge-dps-02'/)
     // Another id scope.
-    await refused({ registrationId: 'edge-dps-02', key: { value: derive(groupKey, 'edge-dps-02') }, idScope: '0ne00000000' }, 'ERR_EDGE_DPS_REFUSED', /id scope 0ne00000000\): DPS answered 40\d/)
+    await refused({ registrationId: 'edge-dps-02', key: { value: deriveDeviceKey(groupKey, 'edge-dps-02') }, idScope: '0ne00000000' }, 'ERR_EDGE_DPS_REFUSED', /id scope 0ne00000000\): DPS answered 40\d/)
     // Nothing answers, and there is no cached assignment to fall back on.
     const nobody = await freeLoopbackAddress(443)
-    await refused({ endpoint: nobody, registrationId: 'edge-dps-02', key: { value: derive(groupKey, 'edge-dps-02') } }, 'ERR_EDGE_DPS_UNREACHABLE', /DPS cannot be reached \(.*ECONNREFUSED/)
+    await refused({ endpoint: nobody, registrationId: 'edge-dps-02', key: { value: deriveDeviceKey(groupKey, 'edge-dps-02') } }, 'ERR_EDGE_DPS_UNREACHABLE', /DPS cannot be reached \(.*ECONNREFUSED/)
     await refused({ registrationId: 'edge-dps-02', key: { file: join(fresh, 'missing.key') } }, 'ERR_EDGE_CONFIG_INVALID', /provisioning\.attestation\.symmetric_key\.uri: .*missing\.key cannot be read/)
     assert.equal((await rest(th, 'GET', '/devices/edge-dps-02')).status, 404, 'no device was created')
   })

@@ -14,11 +14,10 @@ import { join } from 'node:path'
 import { createLogger, silentLogger } from '@ledge/common'
 import { startAgent, type ModuleClient, type RunningAgent } from '@ledge/edge-agent'
 import type { ModuleRuntime } from '@ledge/module-runtime'
-import { testCaFiles, type TestHub } from '@ledge/testkit'
-import { parseConfig } from '../src/config/load.js'
+import type { TestHub } from '@ledge/testkit'
 import { startDaemon, type RunningDaemon } from '../src/daemon.js'
 import { createProcessRuntime } from '../src/main.js'
-import { eventually } from './helpers.js'
+import { dpsProvisioning, eventually, writeDaemonConfig } from './helpers.js'
 
 const require = createRequire(import.meta.url)
 const { ModuleClient: SdkModuleClient, IotEdgeAuthenticationProvider } = require('azure-iot-device') as typeof import('azure-iot-device')
@@ -46,30 +45,13 @@ export interface FleetDeviceOptions {
 
 export async function startFleetDevice(o: FleetDeviceOptions): Promise<FleetDevice> {
   const { th, home } = o
-  const text = `
+  const provisioning = dpsProvisioning({ endpoint: th.host, idScope: o.idScope, registrationId: o.registrationId, key: `{ value = "${o.key}" }` })
+  const config = await writeDaemonConfig(th, home, `
 hostname = "${o.registrationId}"
-[provisioning]
-source = "dps"
-global_endpoint = "https://${th.host}"
-id_scope = "${o.idScope}"
-[provisioning.attestation]
-method = "symmetric_key"
-registration_id = "${o.registrationId}"
-symmetric_key = { value = "${o.key}" }
+${provisioning}
 [agent.config]
 command = "sleep"
-args = ["3600"]
-[ledge]
-home_dir = "${home}"
-hub_ca_cert = "${testCaFiles().certFile}"
-mqtt_port = ${th.hub.mqttPort}
-watchdog_interval_secs = 10
-log_level = "silent"
-`
-  const file = join(home, 'config.toml')
-  await mkdir(home, { recursive: true })
-  await writeFile(file, text)
-  const config = parseConfig(text, file).config
+args = ["3600"]`, 10)
   await mkdir(config.ledge.modulesDir, { recursive: true })
   for (const [name, body] of Object.entries(o.moduleFiles ?? {})) await writeFile(join(config.ledge.modulesDir, name), body, { mode: 0o755 })
 

@@ -7,11 +7,11 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createHmac } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { deriveDeviceKey } from '@ledge/protocol'
 import { privilegedPortProblem, requireEnvironment, startTestHub, type TestHub } from '@ledge/testkit'
 import { startFleetDevice, type FleetDevice } from './fleet-device.js'
 import { eventually, rest } from './helpers.js'
@@ -30,8 +30,6 @@ const index = (id: string): number => Number(id.slice(6))
 const environmentOf = (id: string): string | undefined => (index(id) < 20 ? 'prod' : index(id) < 40 ? 'dev' : undefined)
 const lacksTool = (id: string): boolean => index(id) < 4
 
-const derive = (groupKey: string, registrationId: string): string =>
-  createHmac('SHA256', Buffer.from(groupKey, 'base64')).update(registrationId, 'utf8').digest('base64')
 
 const sleeper = { version: '1.0', type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'sleep', args: ['3600'] } }
 const content = (modules: Record<string, unknown>) => ({
@@ -74,7 +72,7 @@ test('50 edge devices provisioned through DPS from one enrollment group take the
   const started = Date.now()
   await inBatches(ids, START_CONCURRENCY, async (id) => {
     const d = await startFleetDevice({
-      th, home: join(root, id), idScope, registrationId: id, key: derive(groupKey, id),
+      th, home: join(root, id), idScope, registrationId: id, key: deriveDeviceKey(groupKey, id),
       moduleFiles: lacksTool(id) ? {} : { 'tool.sh': '#!/bin/sh\nexec sleep 3600\n' },
     })
     devices.set(id, d)

@@ -1,6 +1,9 @@
 /** Helpers for the daemon's integration tests. */
+import { mkdir, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
-import { rest, type TestHub } from '@ledge/testkit'
+import { join } from 'node:path'
+import { rest, testCaFiles, type TestHub } from '@ledge/testkit'
+import { parseConfig, type DaemonConfig } from '../src/config/load.js'
 
 export { rest } from '@ledge/testkit'
 
@@ -9,6 +12,38 @@ export async function createEdgeDevice(th: TestHub, deviceId: string): Promise<s
   const r = await rest(th, 'PUT', `/devices/${encodeURIComponent(deviceId)}`, { deviceId, capabilities: { iotEdge: true } })
   if (r.status !== 200) throw new Error(`creating ${deviceId}: ${r.status} ${JSON.stringify(r.body)}`)
   return r.body.authentication.symmetricKey.primaryKey as string
+}
+
+/**
+ * Writes `<home>/config.toml` for a daemon of the test hub and parses it. `body` holds the top-level keys and the
+ * `[provisioning]` and `[agent…]` tables; the `[ledge]` table comes from here: `home`, the test CA, the hub's MQTT
+ * port, the watchdog's interval, no logs.
+ */
+export async function writeDaemonConfig(th: TestHub, home: string, body: string, watchdogSecs = 1): Promise<DaemonConfig> {
+  const text = `${body}
+[ledge]
+home_dir = "${home}"
+hub_ca_cert = "${testCaFiles().certFile}"
+mqtt_port = ${th.hub.mqttPort}
+watchdog_interval_secs = ${watchdogSecs}
+log_level = "silent"
+`
+  const file = join(home, 'config.toml')
+  await mkdir(home, { recursive: true })
+  await writeFile(file, text)
+  return parseConfig(text, file).config
+}
+
+/** `[provisioning]` from DPS with a symmetric key, in aziot's shape; `key` is the TOML value (`{ value = … }` or `{ uri = … }`). */
+export function dpsProvisioning(o: { endpoint: string; idScope: string; registrationId: string; key: string }): string {
+  return `[provisioning]
+source = "dps"
+global_endpoint = "https://${o.endpoint}"
+id_scope = "${o.idScope}"
+[provisioning.attestation]
+method = "symmetric_key"
+registration_id = "${o.registrationId}"
+symmetric_key = ${o.key}`
 }
 
 export interface SocketReply {

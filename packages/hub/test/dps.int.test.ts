@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { startTestHub, type TestHub } from '@ledge/testkit'
-import { deriveDeviceKey } from '../src/dps/keys.js'
+import { deriveDeviceKey } from '@ledge/protocol'
 import { device, deviceMqtt, registryOf, rest } from './helpers.js'
 
 const require = createRequire(import.meta.url)

@@ -16,6 +16,14 @@ export function hmacSha256Base64(keyBase64: string, data: string | Buffer): stri
   return createHmac('sha256', Buffer.from(keyBase64, 'base64')).update(data).digest('base64')
 }
 
+/**
+ * A device's key in a DPS enrollment group with symmetric keys: base64(HMAC-SHA256(base64decode(groupKey),
+ * registrationId)), what `az iot dps enrollment-group compute-device-key` and the Azure SDK samples compute.
+ */
+export function deriveDeviceKey(groupKeyBase64: string, registrationId: string): string {
+  return hmacSha256Base64(groupKeyBase64, registrationId)
+}
+
 export interface SasToken {
   /** The resource URI exactly as it appears in the token (still encoded where the client encoded it). */
   sr: string

@@ -5,14 +5,14 @@
  * that registering again returns it).
  */
 import { isAppError, type Clock, type Logger } from '@ledge/common'
-import { parseSasToken, verifySasSignature, SasTokenFormatError } from '@ledge/protocol'
+import { deriveDeviceKey, parseSasToken, verifySasSignature, SasTokenFormatError } from '@ledge/protocol'
 import type { DpsRepository } from '@ledge/storage'
 import { describeIssues } from '../registry/identity-input.js'
 import type { RegistryService } from '../registry/registry-service.js'
 import type { TwinService } from '../twins/twin-service.js'
 import { errors } from '../errors.js'
 import { dpsErrors } from './errors.js'
-import { deriveDeviceKey, generateEnrollmentKey, generateEtag, generateIdScope, generateOperationId, validateRegistrationId } from './keys.js'
+import { generateEnrollmentKey, generateEtag, generateIdScope, generateOperationId, validateRegistrationId } from './keys.js'
 import {
   enrollmentGroupInput, enrollmentInput,
   type DeviceRegistrationState, type EnrollmentCommon, type EnrollmentGroup, type EnrollmentGroupInput, type EnrollmentInput, type IndividualEnrollment,

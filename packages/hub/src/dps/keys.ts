@@ -1,13 +1,5 @@
-/** Keys and names of the device provisioning service, as Azure DPS makes them. */
-import { createHmac, randomBytes } from 'node:crypto'
-
-/**
- * A device's key in an enrollment group with symmetric keys: base64(HMAC-SHA256(base64decode(groupKey), registrationId)),
- * what `az iot dps enrollment-group compute-device-key` and the Azure SDK samples compute.
- */
-export function deriveDeviceKey(groupKeyBase64: string, registrationId: string): string {
-  return createHmac('sha256', Buffer.from(groupKeyBase64, 'base64')).update(registrationId, 'utf8').digest('base64')
-}
+/** Keys and names of the device provisioning service, as Azure DPS makes them (device keys: @ledge/protocol). */
+import { randomBytes } from 'node:crypto'
 
 /** An enrollment key as Azure DPS generates them: 64 random bytes, base64. */
 export function generateEnrollmentKey(): string {

@@ -3,10 +3,10 @@
  * `compute-device-key`, and `show` (the id scope devices register with).
  */
 import { Command } from 'commander'
+import { deriveDeviceKey } from '@ledge/protocol'
 import { act, type CliIo } from '../../context.js'
 import { enrollmentCommand } from './enrollment.js'
 import { enrollmentGroupCommand } from './enrollment-group.js'
-import { computeDeviceKey } from './shared.js'
 
 export function dpsCommand(io: CliIo): Command {
   const dps = new Command('dps').description('the device provisioning service: enrollments and the id scope devices register with')
@@ -19,7 +19,7 @@ export function dpsCommand(io: CliIo): Command {
       .requiredOption('--registration-id <id>', "the device's registration id"),
     io,
     async (ctx) => {
-      const key = computeDeviceKey(ctx.opts.key, ctx.opts.registrationId)
+      const key = deriveDeviceKey(ctx.opts.key, ctx.opts.registrationId)
       ctx.out.print({ derivedKey: key }, (v) => v.derivedKey + '\n')
     },
   )

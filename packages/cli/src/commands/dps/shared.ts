@@ -1,5 +1,4 @@
-/** What the `ledge hub dps …` commands share: the enrollment shape the hub serves, and key derivation. */
-import { createHmac } from 'node:crypto'
+/** What the `ledge hub dps …` commands share: the enrollment shape the hub serves, and its flags. */
 import { Option, type Command } from 'commander'
 import { errors } from '../../errors.js'
 
@@ -16,11 +15,6 @@ export interface EnrollmentBody {
   etag: string
   createdDateTimeUtc: string
   lastUpdatedDateTimeUtc: string
-}
-
-/** A device key in a symmetric-key enrollment group: base64(HMAC-SHA256(base64decode(groupKey), registrationId)). */
-export function computeDeviceKey(groupKeyBase64: string, registrationId: string): string {
-  return createHmac('sha256', Buffer.from(groupKeyBase64, 'base64')).update(registrationId, 'utf8').digest('base64')
 }
 
 export interface EnrollmentFlags {
