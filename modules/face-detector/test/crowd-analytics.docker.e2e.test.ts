@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect } from '@ledge/runtime-docker'
 import { dockerProblem, TEST_DOCKER_URI } from '@ledge/runtime-docker/testing'
-import { freeLoopbackAddress, privilegedPortProblem, repoRoot, requireEnvironment, rest, startTestHub, testCaFiles, LEDGE_BIN, runLedge } from '@ledge/testkit'
+import { cleanupStack, freeLoopbackAddress, LEDGE_BIN, privilegedPortProblem, repoRoot, requireEnvironment, rest, runLedge, startTestHub, testCaFiles } from '@ledge/testkit'
 import { buildModuleImages } from '../../../scripts/module-images/index.js'
 import { assertDetections, assertFramesMatchDetections, DETECTOR, frameKey, isDetection, isFrame } from './crowd-assertions.js'
 import { HubEventLog, eventually } from './e2e-helpers.js'
@@ -79,10 +79,7 @@ test('crowd analytics as containers: faces detected in the container reach the h
   await removeModuleContainers()
 
   // One clean-up, last in first out: the daemon, the containers, the hub, the folder last.
-  const cleanup: (() => Promise<unknown>)[] = []
-  t.after(async () => {
-    for (const step of cleanup.reverse()) await step().catch(() => undefined)
-  })
+  const cleanup = cleanupStack(t)
   const dir = await mkdtemp(join(tmpdir(), 'ledge-e2e-crowd-docker-'))
   cleanup.push(() => rm(dir, { recursive: true, force: true }))
   const th = await startTestHub()

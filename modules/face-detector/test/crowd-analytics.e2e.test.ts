@@ -14,7 +14,7 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freeLoopbackAddress, privilegedPortProblem, repoRoot, requireEnvironment, rest, startTestHub, testCaFiles, type TestHub } from '@ledge/testkit'
+import { cleanupStack, freeLoopbackAddress, privilegedPortProblem, repoRoot, requireEnvironment, rest, startTestHub, testCaFiles, type TestHub } from '@ledge/testkit'
 import { assertDetections, assertFramesMatchDetections, DETECTOR, frameKey, isDetection, isFrame } from './crowd-assertions.js'
 import { HubEventLog, childPid, childPids, eventually, management, sleep } from './e2e-helpers.js'
 import { ensureSamples } from './samples.js'
@@ -66,12 +66,8 @@ test('crowd analytics on a real edge device: faces forwarded, empty frames dropp
   ensureSamples()
   const started = Date.now()
   const dir = await mkdtemp(join(tmpdir(), 'ledge-e2e-crowd-'))
-  // One clean-up, last in first out (node's after hooks run in the order they were added): the edge runtime stops
-  // before the hub it talks to, the folder goes last.
-  const cleanup: (() => Promise<unknown>)[] = []
-  t.after(async () => {
-    for (const step of cleanup.reverse()) await step().catch(() => undefined)
-  })
+  // One clean-up, last in first out: the edge runtime stops before the hub it talks to, the folder goes last.
+  const cleanup = cleanupStack(t)
   cleanup.push(() => rm(dir, { recursive: true, force: true }))
   const th = await startTestHub()
   cleanup.push(() => th.close())

@@ -14,7 +14,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freeLoopbackAddress, privilegedPortProblem, repoRoot, requireEnvironment, startTestHub, testCaFiles } from '@ledge/testkit'
+import { cleanupStack, freeLoopbackAddress, privilegedPortProblem, repoRoot, requireEnvironment, startTestHub, testCaFiles } from '@ledge/testkit'
 import { createEdgeDevice, eventually, rest } from './helpers.js'
 
 const require = createRequire(import.meta.url)
@@ -76,12 +76,8 @@ function startDaemon(config: string, log: string[]): { child: ChildProcess; exit
 test('the daemon runs the edge hub for an Azure-style manifest; SDK modules and a leaf device route through it', { timeout: 240_000 }, async (t) => {
   if (!requireEnvironment(t, await privilegedPortProblem())) return
   const dir = await mkdtemp(join(tmpdir(), 'ledge-e2e-edgehub-'))
-  // One clean-up, last in first out (node's after hooks run in the order they were added): the edge runtime stops
-  // before the hub it talks to, the folder goes last.
-  const cleanup: (() => Promise<unknown>)[] = []
-  t.after(async () => {
-    for (const step of cleanup.reverse()) await step().catch(() => undefined)
-  })
+  // One clean-up, last in first out: the edge runtime stops before the hub it talks to, the folder goes last.
+  const cleanup = cleanupStack(t)
   cleanup.push(() => rm(dir, { recursive: true, force: true }))
   const th = await startTestHub()
   cleanup.push(() => th.close())

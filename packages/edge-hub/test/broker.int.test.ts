@@ -7,7 +7,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
-import { eventually, privilegedPortProblem, requireEnvironment, rest, startTestHub, type TestHub } from '@ledge/testkit'
+import { cleanupStack, eventually, privilegedPortProblem, requireEnvironment, rest, startTestHub, type TestHub } from '@ledge/testkit'
 import { startTestEdgeHub, type TestEdgeHub } from './harness.js'
 
 const require = createRequire(import.meta.url)
@@ -46,13 +46,8 @@ async function setUpDevices(th: TestHub): Promise<Record<string, string>> {
 
 test('modules and a leaf device through the edge hub: routes, twins, methods, C2D and metrics', { timeout: 120_000 }, async (t) => {
   if (!requireEnvironment(t, await privilegedPortProblem())) return
-  // One clean-up, last in first out (node runs after hooks in the order they were added): the SDK clients close
-  // before the edge hub they talk to, and it before the hub. An SDK client that loses its server before close()
-  // keeps retrying (its retry policy runs 240 s) and keeps this process alive long after the test.
-  const cleanup: (() => Promise<unknown>)[] = []
-  t.after(async () => {
-    for (const step of cleanup.reverse()) await step().catch(() => undefined)
-  })
+  // One clean-up, last in first out: the SDK clients close before the edge hub they talk to, and it before the hub.
+  const cleanup = cleanupStack(t)
   const th = await startTestHub()
   cleanup.push(() => th.close())
   const keys = await setUpDevices(th)

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { eventually, freeLoopbackAddress, privilegedPortProblem, requireEnvironment, rest, startTestHub, type TestHub } from '@ledge/testkit'
+import { cleanupStack, eventually, freeLoopbackAddress, privilegedPortProblem, requireEnvironment, rest, startTestHub, type TestHub } from '@ledge/testkit'
 import { edgeConnectionString, edgeHubKeyOf, startTestEdgeHub } from './harness.js'
 
 const require = createRequire(import.meta.url)
@@ -85,13 +85,9 @@ async function sendAll(client: any, output: string, from: number, count: number,
 
 test('10,000 messages with the hub down survive kill -9 of the edge hub and reach the hub in order; expired ones never', { timeout: 300_000 }, async (t) => {
   if (!requireEnvironment(t, await privilegedPortProblem())) return
-  // One clean-up, last in first out (node runs after hooks in the order they were added): the SDK client closes
-  // before the edge hub it talks to, the edge hub stops before the hub, the folders go last. An SDK client that loses
-  // its server before close() keeps retrying (240 s) and keeps this process alive long after the test.
-  const cleanup: (() => unknown)[] = []
-  t.after(async () => {
-    for (const step of cleanup.reverse()) await Promise.resolve().then(step).catch(() => undefined)
-  })
+  // One clean-up, last in first out: the SDK client closes before the edge hub it talks to, the edge hub stops before
+  // the hub, the folders go last.
+  const cleanup = cleanupStack(t)
   const dataDir = await mkdtemp(join(tmpdir(), 'ledge-offline-hub-'))
   cleanup.push(() => rm(dataDir, { recursive: true, force: true }))
   const dir = await mkdtemp(join(tmpdir(), 'ledge-offline-edge-'))

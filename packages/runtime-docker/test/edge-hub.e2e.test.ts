@@ -19,7 +19,7 @@ import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freeLoopbackAddress, privilegedPortProblem, requireEnvironment, startTestHub, testCaFiles, LEDGE_BIN, runLedge } from '@ledge/testkit'
+import { cleanupStack, freeLoopbackAddress, LEDGE_BIN, privilegedPortProblem, requireEnvironment, runLedge, startTestHub, testCaFiles } from '@ledge/testkit'
 import { createEdgeDevice, eventually, rest } from '../../edge-daemon/test/helpers.js'
 import { connect } from '../src/index.js'
 import { buildNodeImage, bundle, dockerProblem, TEST_DOCKER_URI, TEST_REGISTRY } from '../src/testing/index.js'
@@ -83,10 +83,7 @@ test('containers routed through the edge hub; their workload sockets survive a d
   await removeTestContainers()
 
   // One clean-up, last in first out: the containers, the edge runtime, then the hub it talks to, the folder last.
-  const cleanup: (() => Promise<unknown>)[] = []
-  t.after(async () => {
-    for (const step of cleanup.reverse()) await step().catch(() => undefined)
-  })
+  const cleanup = cleanupStack(t)
   const dir = await mkdtemp(join(tmpdir(), 'ledge-docker-edgehub-'))
   cleanup.push(() => rm(dir, { recursive: true, force: true }))
   const th = await startTestHub()
