@@ -8,7 +8,7 @@ import { appendFile, readFile, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { createServiceSasToken, parseServiceConnectionString } from '@ledge/protocol'
-import { repoRoot, testCaFiles, type TestHub } from '@ledge/testkit'
+import { edgeDeployment, repoRoot, testCaFiles, type TestHub } from '@ledge/testkit'
 import { LEDGE_BIN, ledge } from './helpers.js'
 
 export const MODULES_DIR = join(repoRoot, 'packages', 'testkit', 'fixtures', 'modules')
@@ -27,23 +27,11 @@ export async function rest(th: TestHub, method: string, path: string, body?: unk
 
 /** A deployment of process modules, with the `edgeHub` system module as an idle placeholder (no edge hub yet). */
 export function deployment(modules: Record<string, unknown>): unknown {
-  const processModule = { type: 'process', status: 'running', restartPolicy: 'always' }
-  return {
-    modulesContent: {
-      $edgeAgent: {
-        'properties.desired': {
-          schemaVersion: '1.1',
-          runtime: { type: 'process', settings: {} },
-          systemModules: {
-            edgeAgent: { type: 'process', settings: { command: process.execPath } },
-            edgeHub: { ...processModule, settings: { command: process.execPath, args: IDLE } },
-          },
-          modules,
-        },
-      },
-      $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes: {}, storeAndForwardConfiguration: { timeToLiveSecs: 7200 } } },
-    },
-  }
+  return edgeDeployment({
+    edgeAgent: { type: 'process', settings: { command: process.execPath } },
+    edgeHub: { type: 'process', status: 'running', restartPolicy: 'always', settings: { command: process.execPath, args: IDLE } },
+    modules,
+  })
 }
 
 export const heartbeat = {

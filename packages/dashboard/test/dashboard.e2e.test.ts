@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { createServiceSasToken, parseServiceConnectionString } from '@ledge/protocol'
-import { privilegedPortProblem, repoRoot, requireEnvironment, startTestHub, type TestHub } from '@ledge/testkit'
+import { edgeDeployment, privilegedPortProblem, repoRoot, requireEnvironment, startTestHub, type TestHub } from '@ledge/testkit'
 import { browserProblem, ensureDashboardBuilt, launchBrowser, screenshotPath } from './browser.js'
 
 const require = createRequire(import.meta.url)
@@ -28,25 +28,15 @@ const SAMPLE = join(repoRoot, 'node_modules/@vladmandic/face-api/demo/sample1.jp
 /** Where the faces are in the sample photo at 640 px wide (the detector's contract: pixel boxes). */
 const BOXES = [{ x: 133, y: 106, width: 74, height: 88 }, { x: 272, y: 140, width: 76, height: 84 }, { x: 482, y: 66, width: 82, height: 88 }]
 
-const deployment = {
-  modulesContent: {
-    $edgeAgent: {
-      'properties.desired': {
-        schemaVersion: '1.1',
-        runtime: { type: 'process', settings: {} },
-        systemModules: {
-          edgeAgent: { type: 'process', settings: { command: 'ledge-edge-agent' } },
-          edgeHub: { type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'ledge-edge-hub' } },
-        },
-        modules: {
-          camera: { version: '1.0', type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'node', args: ['camera.js'] } },
-          'face-detector': { version: '1.0', type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'node', args: ['face-detector.js'] } },
-        },
-      },
-    },
-    $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes: { up: 'FROM /messages/modules/face-detector/* INTO $upstream' }, storeAndForwardConfiguration: { timeToLiveSecs: 7200 } } },
+const deployment = edgeDeployment({
+  edgeAgent: { type: 'process', settings: { command: 'ledge-edge-agent' } },
+  edgeHub: { type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'ledge-edge-hub' } },
+  modules: {
+    camera: { version: '1.0', type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'node', args: ['camera.js'] } },
+    'face-detector': { version: '1.0', type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'node', args: ['face-detector.js'] } },
   },
-}
+  routes: { up: 'FROM /messages/modules/face-detector/* INTO $upstream' },
+})
 
 async function rest<T = unknown>(th: TestHub, method: string, path: string, body?: unknown): Promise<T> {
   const cs = parseServiceConnectionString(th.serviceConnectionString)

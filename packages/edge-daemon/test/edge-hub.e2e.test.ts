@@ -13,15 +13,13 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { cleanupStack, freeLoopbackAddress, privilegedPortProblem, repoRoot, requireEnvironment, startTestHub, testCaFiles } from '@ledge/testkit'
+import { cleanupStack, edgeDeployment, freeLoopbackAddress, LEDGE_BIN, privilegedPortProblem, repoRoot, requireEnvironment, startTestHub, testCaFiles } from '@ledge/testkit'
 import { createEdgeDevice, eventually, rest } from './helpers.js'
 
 const require = createRequire(import.meta.url)
 const { Client, Message } = require('azure-iot-device')
 const { Mqtt } = require('azure-iot-device-mqtt')
 
-const LEDGE_BIN = fileURLToPath(new URL('../../cli/bin/ledge.js', import.meta.url))
 const MODULES = join(repoRoot, 'packages', 'testkit', 'fixtures', 'modules')
 
 function deployment(edgeHost: string): unknown {
@@ -30,37 +28,21 @@ function deployment(edgeHost: string): unknown {
     ...processModule, settings: { command: process.execPath, args: [join(MODULES, file)] },
     env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, { value: v }])),
   })
-  return {
-    modulesContent: {
-      $edgeAgent: {
-        'properties.desired': {
-          schemaVersion: '1.1',
-          runtime: { type: 'process', settings: {} },
-          systemModules: {
-            edgeAgent: { type: 'process', settings: { command: process.execPath } },
-            // As an Azure manifest has it; the edge hub listens on the device's own address (a test's loopback).
-            edgeHub: {
-              ...processModule, settings: { image: 'mcr.microsoft.com/azureiotedge-hub:1.5' },
-              env: { LEDGE_EDGEHUB_BIND: { value: edgeHost }, LEDGE_EDGEHUB_METRICS_BIND: { value: edgeHost } },
-            },
-          },
-          modules: { heartbeat: node('heartbeat.mjs', { HEARTBEAT_MS: '300' }), echo: node('echo.mjs') },
-        },
-      },
-      $edgeHub: {
-        'properties.desired': {
-          schemaVersion: '1.1',
-          routes: {
-            toEcho: { route: 'FROM /messages/modules/heartbeat/outputs/beats INTO BrokeredEndpoint("/modules/echo/inputs/beats")', priority: 0 },
-            heartbeatUp: 'FROM /messages/modules/heartbeat/outputs/* INTO $upstream',
-            echoUp: 'FROM /messages/modules/echo/outputs/echo INTO $upstream',
-            leafUp: 'FROM /messages/* WHERE NOT IS_DEFINED($connectionModuleId) INTO $upstream',
-          },
-          storeAndForwardConfiguration: { timeToLiveSecs: 7200 },
-        },
-      },
+  return edgeDeployment({
+    edgeAgent: { type: 'process', settings: { command: process.execPath } },
+    // As an Azure manifest has it; the edge hub listens on the device's own address (a test's loopback).
+    edgeHub: {
+      ...processModule, settings: { image: 'mcr.microsoft.com/azureiotedge-hub:1.5' },
+      env: { LEDGE_EDGEHUB_BIND: { value: edgeHost }, LEDGE_EDGEHUB_METRICS_BIND: { value: edgeHost } },
     },
-  }
+    modules: { heartbeat: node('heartbeat.mjs', { HEARTBEAT_MS: '300' }), echo: node('echo.mjs') },
+    routes: {
+      toEcho: { route: 'FROM /messages/modules/heartbeat/outputs/beats INTO BrokeredEndpoint("/modules/echo/inputs/beats")', priority: 0 },
+      heartbeatUp: 'FROM /messages/modules/heartbeat/outputs/* INTO $upstream',
+      echoUp: 'FROM /messages/modules/echo/outputs/echo INTO $upstream',
+      leafUp: 'FROM /messages/* WHERE NOT IS_DEFINED($connectionModuleId) INTO $upstream',
+    },
+  })
 }
 
 function startDaemon(config: string, log: string[]): { child: ChildProcess; exited: Promise<number | null> } {

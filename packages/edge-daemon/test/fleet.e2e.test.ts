@@ -12,7 +12,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { deriveDeviceKey } from '@ledge/protocol'
-import { privilegedPortProblem, requireEnvironment, startTestHub, type TestHub } from '@ledge/testkit'
+import { edgeDeployment, privilegedPortProblem, requireEnvironment, startTestHub, type TestHub } from '@ledge/testkit'
 import { startFleetDevice, type FleetDevice } from './fleet-device.js'
 import { eventually, rest } from './helpers.js'
 
@@ -32,22 +32,12 @@ const lacksTool = (id: string): boolean => index(id) < 4
 
 
 const sleeper = { version: '1.0', type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'sleep', args: ['3600'] } }
-const content = (modules: Record<string, unknown>) => ({
-  modulesContent: {
-    $edgeAgent: {
-      'properties.desired': {
-        schemaVersion: '1.1',
-        runtime: { type: 'process', settings: {} },
-        systemModules: {
-          edgeAgent: { type: 'process', settings: { command: 'sleep' } },
-          edgeHub: { type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'sleep', args: ['3600'] } },
-        },
-        modules,
-      },
-    },
-    $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes: {}, storeAndForwardConfiguration: { timeToLiveSecs: 7200 } } },
-  },
-})
+const content = (modules: Record<string, unknown>) =>
+  edgeDeployment({
+    edgeAgent: { type: 'process', settings: { command: 'sleep' } },
+    edgeHub: { type: 'process', status: 'running', restartPolicy: 'always', settings: { command: 'sleep', args: ['3600'] } },
+    modules,
+  })
 
 async function inBatches<T, R>(items: readonly T[], size: number, f: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = []

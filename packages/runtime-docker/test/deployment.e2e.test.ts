@@ -16,7 +16,7 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { privilegedPortProblem, requireEnvironment, startTestHub, testCaFiles, type TestHub, LEDGE_BIN, runLedge } from '@ledge/testkit'
+import { edgeDeployment, privilegedPortProblem, requireEnvironment, startTestHub, testCaFiles, type TestHub, LEDGE_BIN, runLedge } from '@ledge/testkit'
 import { createEdgeDevice, eventually, rest } from '../../edge-daemon/test/helpers.js'
 import { connect } from '../src/index.js'
 import { buildNodeImage, bundle, dockerProblem, TEST_DOCKER_URI } from '../src/testing/index.js'
@@ -29,22 +29,12 @@ const docker = connect(TEST_DOCKER_URI)
 type Reported = { lastDesiredStatus?: { code: number; description?: string }; modules?: Record<string, { runtimeStatus: string; restartCount?: number; statusDescription?: string }> }
 
 function deployment(modules: Record<string, unknown>): unknown {
-  return {
-    modulesContent: {
-      $edgeAgent: {
-        'properties.desired': {
-          schemaVersion: '1.1',
-          runtime: { type: 'docker', settings: { minDockerVersion: 'v1.25' } },
-          systemModules: {
-            edgeAgent: { type: 'process', settings: { command: process.execPath } },
-            edgeHub: { type: 'process', status: 'running', restartPolicy: 'always', settings: { command: process.execPath, args: IDLE } },
-          },
-          modules,
-        },
-      },
-      $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes: {}, storeAndForwardConfiguration: { timeToLiveSecs: 7200 } } },
-    },
-  }
+  return edgeDeployment({
+    runtime: { type: 'docker', settings: { minDockerVersion: 'v1.25' } },
+    edgeAgent: { type: 'process', settings: { command: process.execPath } },
+    edgeHub: { type: 'process', status: 'running', restartPolicy: 'always', settings: { command: process.execPath, args: IDLE } },
+    modules,
+  })
 }
 
 async function removeTestContainers(): Promise<void> {

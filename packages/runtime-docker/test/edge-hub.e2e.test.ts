@@ -19,7 +19,7 @@ import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cleanupStack, freeLoopbackAddress, LEDGE_BIN, privilegedPortProblem, requireEnvironment, runLedge, startTestHub, testCaFiles } from '@ledge/testkit'
+import { cleanupStack, edgeDeployment, freeLoopbackAddress, LEDGE_BIN, privilegedPortProblem, requireEnvironment, runLedge, startTestHub, testCaFiles } from '@ledge/testkit'
 import { createEdgeDevice, eventually, rest } from '../../edge-daemon/test/helpers.js'
 import { connect } from '../src/index.js'
 import { buildNodeImage, bundle, dockerProblem, TEST_DOCKER_URI, TEST_REGISTRY } from '../src/testing/index.js'
@@ -32,35 +32,20 @@ type Reported = { lastDesiredStatus?: { code: number; description?: string }; mo
 type Modules = Record<string, unknown>
 
 function deployment(edgeHost: string, modules: Modules, agentEnv: Record<string, string> = {}): unknown {
-  return {
-    modulesContent: {
-      $edgeAgent: {
-        'properties.desired': {
-          schemaVersion: '1.1',
-          runtime: { type: 'docker', settings: { minDockerVersion: 'v1.25' } },
-          systemModules: {
-            edgeAgent: { type: 'process', settings: { command: process.execPath }, env: Object.fromEntries(Object.entries(agentEnv).map(([k, v]) => [k, { value: v }])) },
-            // As an Azure manifest has it: the daemon runs Ledge's edge hub, on the device's own loopback address.
-            edgeHub: {
-              type: 'process', status: 'running', restartPolicy: 'always', startupOrder: 0, settings: { image: 'mcr.microsoft.com/azureiotedge-hub:1.5' },
-              env: { LEDGE_EDGEHUB_BIND: { value: edgeHost }, LEDGE_EDGEHUB_METRICS_BIND: { value: edgeHost } },
-            },
-          },
-          modules,
-        },
-      },
-      $edgeHub: {
-        'properties.desired': {
-          schemaVersion: '1.1',
-          routes: {
-            toEcho: 'FROM /messages/modules/dsend/outputs/out INTO BrokeredEndpoint("/modules/decho/inputs/in")',
-            up: 'FROM /messages/modules/* INTO $upstream',
-          },
-          storeAndForwardConfiguration: { timeToLiveSecs: 7200 },
-        },
-      },
+  return edgeDeployment({
+    runtime: { type: 'docker', settings: { minDockerVersion: 'v1.25' } },
+    edgeAgent: { type: 'process', settings: { command: process.execPath }, env: Object.fromEntries(Object.entries(agentEnv).map(([k, v]) => [k, { value: v }])) },
+    // As an Azure manifest has it: the daemon runs Ledge's edge hub, on the device's own loopback address.
+    edgeHub: {
+      type: 'process', status: 'running', restartPolicy: 'always', startupOrder: 0, settings: { image: 'mcr.microsoft.com/azureiotedge-hub:1.5' },
+      env: { LEDGE_EDGEHUB_BIND: { value: edgeHost }, LEDGE_EDGEHUB_METRICS_BIND: { value: edgeHost } },
     },
-  }
+    modules,
+    routes: {
+      toEcho: 'FROM /messages/modules/dsend/outputs/out INTO BrokeredEndpoint("/modules/decho/inputs/in")',
+      up: 'FROM /messages/modules/* INTO $upstream',
+    },
+  })
 }
 
 async function removeTestContainers(): Promise<void> {
