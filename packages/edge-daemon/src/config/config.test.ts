@@ -5,21 +5,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError } from '../errors.js'
 import { loadConfigFile, parseConfig } from './load.js'
+import { problemsOf } from '../../test/config-problems.js'
 import { renderManualProvisioningConfig } from './render.js'
 
 const KEY = Buffer.alloc(32, 7).toString('base64')
 const CS = `HostName=hub.example;DeviceId=edge1;SharedAccessKey=${KEY}`
 const MANUAL = `[provisioning]\nsource = "manual"\nconnection_string = "${CS}"\n`
-
-function problemsOf(text: string): string[] {
-  try {
-    parseConfig(text, '/etc/ledge/config.toml')
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`)
-    return [...err.problems]
-  }
-  assert.fail('the config was accepted')
-}
 
 test('a minimal manual config gets the defaults', () => {
   const { config, warnings } = parseConfig(`hostname = "Edge-1"\n${MANUAL}`, '/etc/ledge/config.toml')

@@ -1,8 +1,8 @@
 /** `[provisioning] source = "dps"` in config.toml: aziot's shape, every problem at once with its TOML path. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ConfigError } from '../errors.js'
 import { parseConfig } from './load.js'
+import { problemsOf } from '../../test/config-problems.js'
 
 const KEY = Buffer.alloc(32, 9).toString('base64')
 const DPS = (attestation = `method = "symmetric_key"\nregistration_id = "edge-7"\nsymmetric_key = { value = "${KEY}" }`, top = '') => `${top}
@@ -14,16 +14,6 @@ id_scope = "0ne00A1B2C3"
 [provisioning.attestation]
 ${attestation}
 `
-
-function problemsOf(text: string): string[] {
-  try {
-    parseConfig(text, '/etc/ledge/config.toml')
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`)
-    return [...err.problems]
-  }
-  assert.fail('the config was accepted')
-}
 
 test('the aziot DPS symmetric-key form parses; Dynamic is the default reprovisioning mode', () => {
   const { config, warnings } = parseConfig(DPS(), '/etc/ledge/config.toml')
