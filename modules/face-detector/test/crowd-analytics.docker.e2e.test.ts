@@ -12,13 +12,12 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect } from '@ledge/runtime-docker'
 import { dockerProblem, TEST_DOCKER_URI } from '@ledge/runtime-docker/testing'
-import { cleanupStack, freeLoopbackAddress, LEDGE_BIN, privilegedPortProblem, repoRoot, requireEnvironment, rest, runLedge, startTestHub, testCaFiles } from '@ledge/testkit'
+import { cleanupStack, freeLoopbackAddress, privilegedPortProblem, repoRoot, requireEnvironment, rest, runLedge, spawnLedge, startTestHub, testCaFiles } from '@ledge/testkit'
 import { buildModuleImages } from '../../../scripts/module-images/index.js'
 import { assertDetections, assertFramesMatchDetections, DETECTOR, frameKey, isDetection, isFrame } from './crowd-assertions.js'
 import { HubEventLog, eventually } from './e2e-helpers.js'
@@ -102,15 +101,9 @@ test('crowd analytics as containers: faces detected in the container reach the h
   await appendFile(config, `\n[moby_runtime]\nuri = "${TEST_DOCKER_URI}"\nruntime_id = "test-${process.pid}-${EDGE}"\n\n[agent.env]\nLEDGE_AGENT_RECONCILE_INTERVAL_MS = "1000"\n`)
 
   const log: string[] = []
-  const daemon: ChildProcess = spawn(process.execPath, [LEDGE_BIN, 'edge', 'start', '--config', config], {
-    env: { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: testCaFiles().certFile, LEDGE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  daemon.stdout!.on('data', (d: Buffer) => log.push(d.toString()))
-  daemon.stderr!.on('data', (d: Buffer) => log.push(d.toString()))
-  const exited = new Promise<number | null>((resolve) => daemon.on('exit', (code, signal) => {
-    log.push(`ledge edge start exited: ${code ?? signal}\n`)
-    resolve(code)
-  }))
+  const { child: daemon, exited } = spawnLedge(['edge', 'start', '--config', config], log)
+  daemon.on('exit', (code, signal) => log.push(`ledge edge start exited: ${code ?? signal}
+`))
   cleanup.push(async () => {
     if (daemon.exitCode !== null) return
     daemon.kill('SIGTERM')

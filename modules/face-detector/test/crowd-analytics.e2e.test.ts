@@ -9,12 +9,12 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { cleanupStack, freeLoopbackAddress, privilegedPortProblem, repoRoot, requireEnvironment, rest, startTestHub, testCaFiles, type TestHub } from '@ledge/testkit'
+import { cleanupStack, freeLoopbackAddress, LEDGE_BIN, privilegedPortProblem, repoRoot, requireEnvironment, rest, spawnLedge, startTestHub, testCaFiles, type TestHub } from '@ledge/testkit'
 import { assertDetections, assertFramesMatchDetections, DETECTOR, frameKey, isDetection, isFrame } from './crowd-assertions.js'
 import { HubEventLog, childPid, childPids, eventually, management, sleep } from './e2e-helpers.js'
 import { ensureSamples } from './samples.js'
@@ -23,7 +23,6 @@ const require = createRequire(import.meta.url)
 const { Client, Message } = require('azure-iot-device') as typeof import('azure-iot-device')
 const { Mqtt } = require('azure-iot-device-mqtt') as typeof import('azure-iot-device-mqtt')
 
-const LEDGE_BIN = join(repoRoot, 'packages', 'cli', 'bin', 'ledge.js')
 const EDGE = 'CrowdEdge'
 const LEAF = 'lobby-cam'
 const INJECTOR = 'frame-injector'
@@ -43,16 +42,6 @@ async function crowdAnalytics(edgeHost: string): Promise<any> {
   // The shipped source (samples/mixed: faces and no faces interleaved), faster than the demo's 2 fps.
   Object.assign(m.modulesContent.camera['properties.desired'], { fps: 4 })
   return m
-}
-
-function spawnLogged(args: string[], log: string[], env: Record<string, string> = {}): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: testCaFiles().certFile, LEDGE_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.stdout!.on('data', (d: Buffer) => log.push(d.toString()))
-  child.stderr!.on('data', (d: Buffer) => log.push(d.toString()))
-  return { child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) }
 }
 
 async function createDevice(th: TestHub, deviceId: string, body: Record<string, unknown>): Promise<any> {
@@ -88,7 +77,7 @@ test('crowd analytics on a real edge device: faces forwarded, empty frames dropp
   assert.match(await readFile(config, 'utf8'), /module_gateway = "edge_hub"/)
 
   const log: string[] = []
-  const daemon = spawnLogged([LEDGE_BIN, 'edge', 'start', '--config', config], log)
+  const daemon = spawnLedge(['edge', 'start', '--config', config], log)
   // Modules run in their own process groups and outlive a killed daemon: stop it with SIGTERM (it stops them within
   // their grace periods); if it hangs, kill it and the module processes it had.
   const modulePids = new Set<number>()
@@ -117,7 +106,7 @@ test('crowd analytics on a real edge device: faces forwarded, empty frames dropp
     assert.equal(r.status, 200, JSON.stringify(r.body))
   }
   const leafLog: string[] = []
-  let leafCamera: ReturnType<typeof spawnLogged> | undefined
+  let leafCamera: ReturnType<typeof spawnLedge> | undefined
   cleanup.push(async () => leafCamera?.child.kill('SIGKILL'))
   try {
     const applied = await rest(th, 'POST', `/devices/${EDGE}/applyConfigurationContent`, await crowdAnalytics(edgeHost))
@@ -174,7 +163,7 @@ test('crowd analytics on a real edge device: faces forwarded, empty frames dropp
 
     // 3. The leaf camera (`ledge camera`) through the edge device as a transparent gateway, under its own device id.
     const leafCs = `HostName=${th.host};DeviceId=${LEAF};SharedAccessKey=${leaf.authentication.symmetricKey.primaryKey};GatewayHostName=${edgeHost}`
-    leafCamera = spawnLogged([LEDGE_BIN, 'camera', '--connection-string', leafCs, '--ca', join(home, 'certs', 'edge-ca.pem'),
+    leafCamera = spawnLedge(['camera', '--connection-string', leafCs, '--ca', join(home, 'certs', 'edge-ca.pem'),
       '--source', join(repoRoot, 'modules', 'camera', 'samples', 'faces'), '--fps', '2', '--width', '320', '--height', '240', '--report-interval-ms', '2000'], leafLog)
     const leafFrames = await eventually(async () => {
       await hubEvents.poll()

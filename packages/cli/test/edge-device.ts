@@ -3,13 +3,13 @@
  * `ledge edge start` (the daemon with the process runtime and the real edge agent) and a deployment applied with
  * `POST /devices/{id}/applyConfigurationContent`.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { appendFile, readFile, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { createServiceSasToken, parseServiceConnectionString } from '@ledge/protocol'
-import { edgeDeployment, repoRoot, testCaFiles, type TestHub } from '@ledge/testkit'
-import { LEDGE_BIN, ledge } from './helpers.js'
+import { edgeDeployment, repoRoot, spawnLedge, testCaFiles, type TestHub } from '@ledge/testkit'
+import { ledge } from './helpers.js'
 
 export const MODULES_DIR = join(repoRoot, 'packages', 'testkit', 'fixtures', 'modules')
 const IDLE = ['-e', "process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1 << 30)"]
@@ -93,13 +93,7 @@ export async function startEdgeDevice(th: TestHub, deviceId: string, key: string
   // the hub's CA.
   await writeFile(config, `trust_bundle_cert = "${testCaFiles().certFile}"\n${await readFile(config, 'utf8')}`)
   await appendFile(config, '\n[agent.env]\nLEDGE_AGENT_RECONCILE_INTERVAL_MS = "1000"\n')
-  const daemon = spawn(process.execPath, [LEDGE_BIN, 'edge', 'start', '--config', config], {
-    env: { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: testCaFiles().certFile, LEDGE_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
   const log: string[] = []
-  daemon.stdout!.on('data', (d: Buffer) => log.push(d.toString()))
-  daemon.stderr!.on('data', (d: Buffer) => log.push(d.toString()))
-  const exited = new Promise<number | null>((resolve) => daemon.on('exit', (code) => resolve(code)))
+  const { child: daemon, exited } = spawnLedge(['edge', 'start', '--config', config], log)
   return { config, home, socket: join(home, 'mgmt.sock'), daemon, exited, log }
 }

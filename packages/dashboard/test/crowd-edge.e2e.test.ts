@@ -8,17 +8,16 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { freeLoopbackAddress, privilegedPortProblem, repoRoot, requireEnvironment, rest, startTestHub, testCaFiles } from '@ledge/testkit'
+import { freeLoopbackAddress, LEDGE_BIN, privilegedPortProblem, repoRoot, requireEnvironment, rest, spawnLedge, startTestHub, testCaFiles } from '@ledge/testkit'
 import { HubEventLog, childPids, eventually, management, sleep, type SeenEvent } from '../../../modules/face-detector/test/e2e-helpers.js'
 import { ensureSamples } from '../../../modules/face-detector/test/samples.js'
 import { browserProblem, ensureDashboardBuilt, launchBrowser, screenshotPath } from './browser.js'
 
-const LEDGE_BIN = join(repoRoot, 'packages', 'cli', 'bin', 'ledge.js')
 const EDGE = 'CrowdEdgeDash'
 const DETECTOR = 'face-detector'
 const MODULES = ['edgeAgent', 'edgeHub', 'camera', DETECTOR]
@@ -31,16 +30,6 @@ async function crowdAnalytics(edgeHost: string): Promise<any> {
   agent.modules[DETECTOR].env.DETECTOR_REPORT_INTERVAL_MS = { value: '1000' }
   Object.assign(m.modulesContent.camera['properties.desired'], { fps: 4 })
   return m
-}
-
-function spawnLogged(args: string[], log: string[]): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: testCaFiles().certFile, LEDGE_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.stdout!.on('data', (d: Buffer) => log.push(d.toString()))
-  child.stderr!.on('data', (d: Buffer) => log.push(d.toString()))
-  return { child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) }
 }
 
 const isDetection = (e: SeenEvent): boolean => e.moduleId === DETECTOR && e.bodyEncoding === 'json' && e.body?.frameId !== undefined
@@ -80,7 +69,7 @@ test('the dashboard in chromium on a real edge device running crowd analytics: c
   await appendFile(config, '\n[agent.env]\nLEDGE_AGENT_RECONCILE_INTERVAL_MS = "1000"\n')
 
   const log: string[] = []
-  const daemon = spawnLogged([LEDGE_BIN, 'edge', 'start', '--config', config], log)
+  const daemon = spawnLedge(['edge', 'start', '--config', config], log)
   // As in the crowd-analytics e2e: modules run in their own process groups and outlive a killed daemon, so SIGTERM
   // it and wait (it stops them within their grace periods); if it hangs, kill it and the module processes it had.
   const modulePids = new Set<number>()

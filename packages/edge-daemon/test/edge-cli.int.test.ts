@@ -6,12 +6,12 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { privilegedPortProblem, requireEnvironment, startTestHub, testCaFiles } from '@ledge/testkit'
+import { privilegedPortProblem, requireEnvironment, spawnLedge, startTestHub, testCaFiles } from '@ledge/testkit'
 import { createEdgeDevice, eventually, rest, unixRequest } from './helpers.js'
 
 const LEDGE_BIN = fileURLToPath(new URL('../../cli/bin/ledge.js', import.meta.url))
@@ -67,14 +67,8 @@ MARKER = "first"
   assert.equal(idle.code, 0, idle.stderr)
   assert.match(idle.stderr, /is valid; no edge daemon runs/)
 
-  const daemon: ChildProcess = spawn(process.execPath, [LEDGE_BIN, 'edge', 'start', '--config', file], {
-    env: { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: testCaFiles().certFile, LEDGE_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  daemon.stdout!.on('data', (d: Buffer) => (output += d))
-  daemon.stderr!.on('data', (d: Buffer) => (output += d))
-  const exited = new Promise<number | null>((resolve) => daemon.on('exit', (code) => resolve(code)))
+  const log: string[] = []
+  const { child: daemon, exited } = spawnLedge(['edge', 'start', '--config', file], log)
   t.after(() => daemon.kill('SIGKILL'))
 
   try {
@@ -105,12 +99,12 @@ MARKER = "first"
       return e?.some((b) => (b as { marker: string }).marker === 'second') ? true : undefined
     }, 30_000, 'the recreated agent')
   } catch (err) {
-    console.error(output)
+    console.error(log.join(''))
     throw err
   }
 
   daemon.kill('SIGTERM')
-  assert.equal(await exited, 0, output)
+  assert.equal(await exited, 0, log.join(''))
   await assert.rejects(stat(join(home, 'mgmt.sock')), 'sockets are closed')
   await assert.rejects(stat(join(home, 'edged.pid')), 'the pid file is removed')
 })

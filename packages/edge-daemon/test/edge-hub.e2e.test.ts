@@ -8,12 +8,12 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { cleanupStack, edgeDeployment, freeLoopbackAddress, LEDGE_BIN, privilegedPortProblem, repoRoot, requireEnvironment, startTestHub, testCaFiles } from '@ledge/testkit'
+import { cleanupStack, edgeDeployment, freeLoopbackAddress, LEDGE_BIN, privilegedPortProblem, repoRoot, requireEnvironment, spawnLedge, startTestHub, testCaFiles } from '@ledge/testkit'
 import { createEdgeDevice, eventually, rest } from './helpers.js'
 
 const require = createRequire(import.meta.url)
@@ -45,16 +45,6 @@ function deployment(edgeHost: string): unknown {
   })
 }
 
-function startDaemon(config: string, log: string[]): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [LEDGE_BIN, 'edge', 'start', '--config', config], {
-    env: { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: testCaFiles().certFile, LEDGE_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.stdout!.on('data', (d: Buffer) => log.push(d.toString()))
-  child.stderr!.on('data', (d: Buffer) => log.push(d.toString()))
-  return { child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) }
-}
-
 test('the daemon runs the edge hub for an Azure-style manifest; SDK modules and a leaf device route through it', { timeout: 240_000 }, async (t) => {
   if (!requireEnvironment(t, await privilegedPortProblem())) return
   const dir = await mkdtemp(join(tmpdir(), 'ledge-e2e-edgehub-'))
@@ -81,7 +71,7 @@ test('the daemon runs the edge hub for an Azure-style manifest; SDK modules and 
   assert.match(await readFile(config, 'utf8'), /module_gateway = "edge_hub"/)
 
   const log: string[] = []
-  const daemon = startDaemon(config, log)
+  const daemon = spawnLedge(['edge', 'start', '--config', config], log)
   // SIGTERM stops the modules with the daemon (a SIGKILL would leave them running, as containers outlive dockerd).
   cleanup.push(async () => {
     if (daemon.child.exitCode !== null) return

@@ -10,15 +10,13 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { privilegedPortProblem, repoRoot, requireEnvironment, startTestHub, testCaFiles, type TestHub } from '@ledge/testkit'
+import { LEDGE_BIN, privilegedPortProblem, repoRoot, requireEnvironment, spawnLedge, startTestHub, testCaFiles, type TestHub } from '@ledge/testkit'
 import { createEdgeDevice, eventually, rest, unixRequest } from './helpers.js'
 
-const LEDGE_BIN = fileURLToPath(new URL('../../cli/bin/ledge.js', import.meta.url))
 const MODULES = join(repoRoot, 'packages', 'testkit', 'fixtures', 'modules')
 const IDLE = ['-e', "process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1 << 30)"]
 
@@ -52,16 +50,6 @@ async function agentReported(th: TestHub, deviceId: string): Promise<Reported> {
   return twin.body.properties.reported as Reported
 }
 
-function startDaemon(config: string, log: string[]): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [LEDGE_BIN, 'edge', 'start', '--config', config], {
-    env: { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: testCaFiles().certFile, LEDGE_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.stdout!.on('data', (d: Buffer) => log.push(d.toString()))
-  child.stderr!.on('data', (d: Buffer) => log.push(d.toString()))
-  return { child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) }
-}
-
 test('set-modules runs SDK modules as processes; crash, removal, bad manifest and an offline restart behave', { timeout: 300_000 }, async (t) => {
   if (!requireEnvironment(t, await privilegedPortProblem())) return
   const dataDir = await mkdtemp(join(tmpdir(), 'ledge-e2e-hub-'))
@@ -81,7 +69,7 @@ test('set-modules runs SDK modules as processes; crash, removal, bad manifest an
   await appendFile(config, '\n[agent.env]\nLEDGE_AGENT_RECONCILE_INTERVAL_MS = "1000"\n')
 
   const log: string[] = []
-  let daemon = startDaemon(config, log)
+  let daemon = spawnLedge(['edge', 'start', '--config', config], log)
   t.after(() => daemon.child.kill('SIGKILL'))
   const mgmt = join(home, 'mgmt.sock')
   try {
@@ -140,7 +128,7 @@ test('set-modules runs SDK modules as processes; crash, removal, bad manifest an
     await th.close()
     th = undefined
     const restartedAt = Date.now()
-    daemon = startDaemon(config, log)
+    daemon = spawnLedge(['edge', 'start', '--config', config], log)
     const restored = await eventually(async () => {
       let list
       try {

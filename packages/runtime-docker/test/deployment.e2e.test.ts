@@ -11,12 +11,11 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { edgeDeployment, privilegedPortProblem, requireEnvironment, startTestHub, testCaFiles, type TestHub, LEDGE_BIN, runLedge } from '@ledge/testkit'
+import { edgeDeployment, privilegedPortProblem, requireEnvironment, runLedge, spawnLedge, startTestHub, testCaFiles, type TestHub } from '@ledge/testkit'
 import { createEdgeDevice, eventually, rest } from '../../edge-daemon/test/helpers.js'
 import { connect } from '../src/index.js'
 import { buildNodeImage, bundle, dockerProblem, TEST_DOCKER_URI } from '../src/testing/index.js'
@@ -73,12 +72,7 @@ test('a deployment of docker modules: SDK module reaches the hub, logs, on-unhea
   await appendFile(config, `\n[moby_runtime]\nuri = "${TEST_DOCKER_URI}"\nnetwork = "host"\nruntime_id = "test-${process.pid}-${deviceId}"\n\n[agent.env]\nLEDGE_AGENT_RECONCILE_INTERVAL_MS = "1000"\n`)
 
   const log: string[] = []
-  const daemon: ChildProcess = spawn(process.execPath, [LEDGE_BIN, 'edge', 'start', '--config', config], {
-    env: { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: testCaFiles().certFile, LEDGE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  daemon.stdout!.on('data', (d: Buffer) => log.push(d.toString()))
-  daemon.stderr!.on('data', (d: Buffer) => log.push(d.toString()))
-  const exited = new Promise<number | null>((resolve) => daemon.on('exit', resolve))
+  const { child: daemon, exited } = spawnLedge(['edge', 'start', '--config', config], log)
   t.after(() => daemon.kill('SIGKILL'))
   const reported = async () => (await rest(th, 'GET', `/twins/${deviceId}/modules/${encodeURIComponent('$edgeAgent')}`)).body.properties.reported as Reported
 

@@ -14,12 +14,11 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cleanupStack, edgeDeployment, freeLoopbackAddress, LEDGE_BIN, privilegedPortProblem, requireEnvironment, runLedge, startTestHub, testCaFiles } from '@ledge/testkit'
+import { cleanupStack, edgeDeployment, freeLoopbackAddress, privilegedPortProblem, requireEnvironment, runLedge, spawnLedge, startTestHub, testCaFiles } from '@ledge/testkit'
 import { createEdgeDevice, eventually, rest } from '../../edge-daemon/test/helpers.js'
 import { connect } from '../src/index.js'
 import { buildNodeImage, bundle, dockerProblem, TEST_DOCKER_URI, TEST_REGISTRY } from '../src/testing/index.js'
@@ -89,12 +88,7 @@ test('containers routed through the edge hub; their workload sockets survive a d
   assert.match(await readFile(config, 'utf8'), /module_gateway = "edge_hub"/)
 
   const log: string[] = []
-  const daemon: ChildProcess = spawn(process.execPath, [LEDGE_BIN, 'edge', 'start', '--config', config], {
-    env: { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: testCaFiles().certFile, LEDGE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  daemon.stdout!.on('data', (d: Buffer) => log.push(d.toString()))
-  daemon.stderr!.on('data', (d: Buffer) => log.push(d.toString()))
-  const exited = new Promise<number | null>((resolve) => daemon.on('exit', resolve))
+  const { child: daemon, exited } = spawnLedge(['edge', 'start', '--config', config], log)
   cleanup.push(async () => {
     if (daemon.exitCode !== null) return
     daemon.kill('SIGTERM')

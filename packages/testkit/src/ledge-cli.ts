@@ -1,6 +1,7 @@
 /** The `ledge` command as tests run it: a child process of this Node, its output collected. */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
+import { testCaFiles } from './environment.js'
 import { repoRoot } from './paths.js'
 
 export const LEDGE_BIN = join(repoRoot, 'packages', 'cli', 'bin', 'ledge.js')
@@ -14,4 +15,18 @@ export function runLedge(args: string[]): Promise<{ code: number | null; out: st
     child.stderr.on('data', (d: Buffer) => (out += d.toString()))
     child.on('exit', (code) => resolve({ code, out }))
   })
+}
+
+/**
+ * Starts `ledge ARGS…` in the background (`edge start --config …`, a camera): a clean environment (PATH, the test CA
+ * trusted through NODE_EXTRA_CA_CERTS, info logs, then `env`), stdout and stderr appended to `log` as they come.
+ */
+export function spawnLedge(args: string[], log: string[], env: Record<string, string> = {}): { child: ChildProcess; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [LEDGE_BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: testCaFiles().certFile, LEDGE_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  child.stdout!.on('data', (d: Buffer) => log.push(d.toString()))
+  child.stderr!.on('data', (d: Buffer) => log.push(d.toString()))
+  return { child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) }
 }
