@@ -19,7 +19,7 @@ import { connect } from '@ledge/runtime-docker'
 import { dockerProblem, TEST_DOCKER_URI } from '@ledge/runtime-docker/testing'
 import { cleanupStack, freeLoopbackAddress, privilegedPortProblem, repoRoot, requireEnvironment, rest, runLedge, spawnLedge, startTestHub, testCaFiles } from '@ledge/testkit'
 import { buildModuleImages } from '../../../scripts/module-images/index.js'
-import { assertDetections, assertFramesMatchDetections, DETECTOR, frameKey, isDetection, isFrame } from './crowd-assertions.js'
+import { assertDetections, assertFramesMatchDetections, assertForwardingStopped, DETECTOR, isDetection, isFrame } from './crowd-assertions.js'
 import { HubEventLog, eventually } from './e2e-helpers.js'
 import { ensureSamples } from './samples.js'
 
@@ -163,15 +163,7 @@ test('crowd analytics as containers: faces detected in the container reach the h
     await eventually(async () => ((await twin(DETECTOR)).settings?.forwardThreshold === 100 ? true : undefined), 30_000, 'the detector to apply forwardThreshold 100', 500)
     await hubEvents.poll()
     const mark = hubEvents.mark
-    await eventually(async () => {
-      await hubEvents.poll()
-      const d = hubEvents.all.filter((e) => isDetection(e) && e.offset >= mark && e.body.faceCount >= 1 && !e.body.forwarded)
-      return d.length >= 2 ? true : undefined
-    }, 60_000, 'detections of frames with faces that were not forwarded', 2000)
-    const forwardedEarlier = new Set(hubEvents.all.filter((e) => isDetection(e) && e.body.forwarded).map((e) => frameKey(e.body)))
-    for (const f of hubEvents.all.filter((e) => isFrame(e) && e.offset >= mark)) {
-      assert.ok(forwardedEarlier.has(frameKey(f.properties)), `frame ${frameKey(f.properties)} was forwarded under the new threshold`)
-    }
+    await assertForwardingStopped(hubEvents, mark, 60_000)
     const after = (await container(DETECTOR))!
     assert.equal(after.id, before[DETECTOR]!.id, 'the same container')
     assert.equal(after.startedAt, before[DETECTOR]!.startedAt, 'not restarted')

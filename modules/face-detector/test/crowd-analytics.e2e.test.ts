@@ -15,7 +15,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cleanupStack, freeLoopbackAddress, LEDGE_BIN, privilegedPortProblem, repoRoot, requireEnvironment, rest, spawnLedge, startTestHub, testCaFiles, type TestHub } from '@ledge/testkit'
-import { assertDetections, assertFramesMatchDetections, DETECTOR, frameKey, isDetection, isFrame } from './crowd-assertions.js'
+import { assertDetections, assertFramesMatchDetections, assertForwardingStopped, DETECTOR, frameKey, isDetection, isFrame } from './crowd-assertions.js'
 import { HubEventLog, childPid, childPids, eventually, management, sleep } from './e2e-helpers.js'
 import { ensureSamples } from './samples.js'
 
@@ -190,14 +190,7 @@ test('crowd analytics on a real edge device: faces forwarded, empty frames dropp
     await eventually(async () => ((await detectorTwin()).settings?.forwardThreshold === 100 ? true : undefined), 20_000, 'the detector to apply forwardThreshold 100', 500)
     await hubEvents.poll()
     const mark = hubEvents.mark
-    await eventually(async () => {
-      await hubEvents.poll()
-      const d = hubEvents.all.filter((e) => isDetection(e) && e.offset >= mark && e.body.faceCount >= 1 && !e.body.forwarded)
-      return d.length >= 2 ? true : undefined
-    }, 45_000, 'detections of frames with faces that were not forwarded', 2000)
-    const forwardedEarlier = new Set(hubEvents.all.filter((e) => isDetection(e) && e.body.forwarded).map((e) => frameKey(e.body)))
-    const lateFrames = hubEvents.all.filter((e) => isFrame(e) && e.offset >= mark)
-    for (const f of lateFrames) assert.ok(forwardedEarlier.has(frameKey(f.properties)), `frame ${frameKey(f.properties)} was forwarded under the new threshold`)
+    const forwardedEarlier = await assertForwardingStopped(hubEvents, mark, 45_000)
     const lateDetections = hubEvents.all.filter((e) => isDetection(e) && e.offset >= mark)
     assert.ok(lateDetections.length >= 2, 'detections go on')
     const after = await detectorProcess()

@@ -3,7 +3,7 @@
  * from the face-detector and the frames it forwarded, matched frame by frame.
  */
 import assert from 'node:assert/strict'
-import type { SeenEvent } from './e2e-helpers.js'
+import { eventually, type HubEventLog, type SeenEvent } from './e2e-helpers.js'
 
 export const DETECTOR = 'face-detector'
 
@@ -44,4 +44,22 @@ export function assertFramesMatchDetections(events: readonly SeenEvent[], thresh
   const empty = [...detections.values()].filter((d) => d.faceCount === 0)
   assert.ok(empty.length >= 2, 'frames without faces were analysed')
   for (const d of empty) assert.ok(!forwarded.has(frameKey(d)), `frame ${frameKey(d)} without faces was forwarded`)
+}
+
+/**
+ * After the forward threshold went above any frame's face count (at `mark` in the hub's events): detections go on (at
+ * least two of frames with faces, not forwarded, within `timeoutMs`) and every frame that reached the hub after `mark`
+ * was one forwarded under the old threshold. Returns the keys of the frames forwarded before.
+ */
+export async function assertForwardingStopped(hubEvents: HubEventLog, mark: number, timeoutMs: number): Promise<Set<string>> {
+  await eventually(async () => {
+    await hubEvents.poll()
+    const d = hubEvents.all.filter((e) => isDetection(e) && e.offset >= mark && e.body.faceCount >= 1 && !e.body.forwarded)
+    return d.length >= 2 ? true : undefined
+  }, timeoutMs, 'detections of frames with faces that were not forwarded', 2000)
+  const forwardedEarlier = new Set(hubEvents.all.filter((e) => isDetection(e) && e.body.forwarded).map((e) => frameKey(e.body)))
+  for (const f of hubEvents.all.filter((e) => isFrame(e) && e.offset >= mark)) {
+    assert.ok(forwardedEarlier.has(frameKey(f.properties)), `frame ${frameKey(f.properties)} was forwarded under the new threshold`)
+  }
+  return forwardedEarlier
 }
