@@ -12,12 +12,12 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect } from '@ledge/runtime-docker'
-import { dockerProblem, TEST_DOCKER_URI } from '@ledge/runtime-docker/testing'
-import { cleanupStack, freeLoopbackAddress, privilegedPortProblem, repoRoot, requireEnvironment, rest, runLedge, spawnLedge, startTestHub, testCaFiles } from '@ledge/testkit'
+import { dockerProblem, TEST_DOCKER_URI, writeDockerEdgeConfig } from '@ledge/runtime-docker/testing'
+import { cleanupStack, freeLoopbackAddress, privilegedPortProblem, repoRoot, requireEnvironment, rest, spawnLedge, startTestHub } from '@ledge/testkit'
 import { buildModuleImages } from '../../../scripts/module-images/index.js'
 import { assertDetections, assertFramesMatchDetections, assertForwardingStopped, DETECTOR, isDetection, isFrame } from './crowd-assertions.js'
 import { HubEventLog, eventually } from './e2e-helpers.js'
@@ -91,14 +91,7 @@ test('crowd analytics as containers: faces detected in the container reach the h
   // The device's host name is a loopback address the edge hub binds: containers on the host network reach it there
   // without DNS (see packages/runtime-docker/README.md). The Docker runtime keeps its default network: the manifest's
   // createOptions choose the host network themselves.
-  const config = join(dir, 'config.toml')
-  const home = join(dir, 'home')
-  const mp = await runLedge(['edge', 'config', 'mp', '--connection-string', `HostName=${th.host};DeviceId=${EDGE};SharedAccessKey=${created.body.authentication.symmetricKey.primaryKey}`,
-    '--config', config, '--home-dir', home, '--hub-ca-cert', testCaFiles().certFile, '--mqtt-port', String(th.hub.mqttPort), '--hostname', edgeHost,
-    '--module-gateway', 'edge_hub'])
-  assert.equal(mp.code, 0, mp.out)
-  await writeFile(config, `trust_bundle_cert = "${testCaFiles().certFile}"\n${await readFile(config, 'utf8')}`)
-  await appendFile(config, `\n[moby_runtime]\nuri = "${TEST_DOCKER_URI}"\nruntime_id = "test-${process.pid}-${EDGE}"\n\n[agent.env]\nLEDGE_AGENT_RECONCILE_INTERVAL_MS = "1000"\n`)
+  const { config } = await writeDockerEdgeConfig({ th, dir, deviceId: EDGE, key: created.body.authentication.symmetricKey.primaryKey, moduleGateway: 'edge_hub', hostname: edgeHost })
 
   const log: string[] = []
   const { child: daemon, exited } = spawnLedge(['edge', 'start', '--config', config], log)

@@ -11,14 +11,14 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { edgeDeployment, privilegedPortProblem, requireEnvironment, runLedge, spawnLedge, startTestHub, testCaFiles, type TestHub } from '@ledge/testkit'
+import { edgeDeployment, privilegedPortProblem, requireEnvironment, runLedge, spawnLedge, startTestHub, type TestHub } from '@ledge/testkit'
 import { createEdgeDevice, eventually, rest } from '../../edge-daemon/test/helpers.js'
 import { connect } from '../src/index.js'
-import { buildNodeImage, bundle, dockerProblem, TEST_DOCKER_URI } from '../src/testing/index.js'
+import { buildNodeImage, bundle, dockerProblem, TEST_DOCKER_URI, writeDockerEdgeConfig } from '../src/testing/index.js'
 
 const SDK_MODULE = fileURLToPath(new URL('../src/testing/fixtures/sdk-module.cjs', import.meta.url))
 const IDLE = ['-e', "process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1 << 30)"]
@@ -63,13 +63,7 @@ test('a deployment of docker modules: SDK module reaches the hub, logs, on-unhea
   t.after(() => th.close())
   const deviceId = 'EdgeDocker'
   const key = await createEdgeDevice(th, deviceId)
-  const config = join(dir, 'config.toml')
-  const home = join(dir, 'home')
-  const mp = await runLedge(['edge', 'config', 'mp', '--connection-string', `HostName=${th.host};DeviceId=${deviceId};SharedAccessKey=${key}`,
-    '--config', config, '--home-dir', home, '--hub-ca-cert', testCaFiles().certFile, '--mqtt-port', String(th.hub.mqttPort), '--module-gateway', 'upstream'])
-  assert.equal(mp.code, 0, mp.out)
-  await writeFile(config, `trust_bundle_cert = "${testCaFiles().certFile}"\n${await readFile(config, 'utf8')}`)
-  await appendFile(config, `\n[moby_runtime]\nuri = "${TEST_DOCKER_URI}"\nnetwork = "host"\nruntime_id = "test-${process.pid}-${deviceId}"\n\n[agent.env]\nLEDGE_AGENT_RECONCILE_INTERVAL_MS = "1000"\n`)
+  const { config, home } = await writeDockerEdgeConfig({ th, dir, deviceId, key, moduleGateway: 'upstream', hostNetwork: true })
 
   const log: string[] = []
   const { child: daemon, exited } = spawnLedge(['edge', 'start', '--config', config], log)

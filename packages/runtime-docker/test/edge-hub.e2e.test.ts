@@ -14,14 +14,14 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cleanupStack, edgeDeployment, freeLoopbackAddress, privilegedPortProblem, requireEnvironment, runLedge, spawnLedge, startTestHub, testCaFiles } from '@ledge/testkit'
+import { cleanupStack, edgeDeployment, freeLoopbackAddress, privilegedPortProblem, requireEnvironment, runLedge, spawnLedge, startTestHub } from '@ledge/testkit'
 import { createEdgeDevice, eventually, rest } from '../../edge-daemon/test/helpers.js'
 import { connect } from '../src/index.js'
-import { buildNodeImage, bundle, dockerProblem, TEST_DOCKER_URI, TEST_REGISTRY } from '../src/testing/index.js'
+import { buildNodeImage, bundle, dockerProblem, TEST_DOCKER_URI, TEST_REGISTRY, writeDockerEdgeConfig } from '../src/testing/index.js'
 
 const ROUTED_MODULE = fileURLToPath(new URL('../src/testing/fixtures/routed-module.cjs', import.meta.url))
 const NAMES = ['dsend', 'decho']
@@ -77,14 +77,7 @@ test('containers routed through the edge hub; their workload sockets survive a d
   const key = await createEdgeDevice(th, deviceId)
   const edgeHost = await freeLoopbackAddress(8883)
 
-  const config = join(dir, 'config.toml')
-  const home = join(dir, 'home')
-  const mp = await runLedge(['edge', 'config', 'mp', '--connection-string', `HostName=${th.host};DeviceId=${deviceId};SharedAccessKey=${key}`,
-    '--config', config, '--home-dir', home, '--hub-ca-cert', testCaFiles().certFile, '--mqtt-port', String(th.hub.mqttPort), '--hostname', edgeHost])
-  assert.equal(mp.code, 0, mp.out)
-  const text = await readFile(config, 'utf8')
-  await writeFile(config, `trust_bundle_cert = "${testCaFiles().certFile}"\n${text.replace(/^\[ledge\]\n/m, '[ledge]\nmodule_gateway = "edge_hub"\n')}`)
-  await appendFile(config, `\n[moby_runtime]\nuri = "${TEST_DOCKER_URI}"\nnetwork = "host"\nruntime_id = "test-${process.pid}-${deviceId}"\n\n[agent.env]\nLEDGE_AGENT_RECONCILE_INTERVAL_MS = "1000"\n`)
+  const { config, home } = await writeDockerEdgeConfig({ th, dir, deviceId, key, moduleGateway: 'edge_hub', hostname: edgeHost, hostNetwork: true })
   assert.match(await readFile(config, 'utf8'), /module_gateway = "edge_hub"/)
 
   const log: string[] = []
