@@ -94,16 +94,11 @@ test('crowd analytics as containers: faces detected in the container reach the h
   const { config } = await writeDockerEdgeConfig({ th, dir, deviceId: EDGE, key: created.body.authentication.symmetricKey.primaryKey, moduleGateway: 'edge_hub', hostname: edgeHost })
 
   const log: string[] = []
-  const { child: daemon, exited } = spawnLedge(['edge', 'start', '--config', config], log)
+  const edge = spawnLedge(['edge', 'start', '--config', config], log)
+  const { child: daemon, exited } = edge
   daemon.on('exit', (code, signal) => log.push(`ledge edge start exited: ${code ?? signal}
 `))
-  cleanup.push(async () => {
-    if (daemon.exitCode !== null) return
-    daemon.kill('SIGTERM')
-    const timer = setTimeout(() => daemon.kill('SIGKILL'), 30_000)
-    await exited
-    clearTimeout(timer)
-  })
+  cleanup.push(() => edge.stop())
   const hubEvents = new HubEventLog(th)
   const twin = async (moduleId: string): Promise<any> => (await rest(th, 'GET', `/twins/${EDGE}/modules/${encodeURIComponent(moduleId)}`)).body.properties.reported
   try {

@@ -72,14 +72,7 @@ test('the daemon runs the edge hub for an Azure-style manifest; SDK modules and 
 
   const log: string[] = []
   const daemon = spawnLedge(['edge', 'start', '--config', config], log)
-  // SIGTERM stops the modules with the daemon (a SIGKILL would leave them running, as containers outlive dockerd).
-  cleanup.push(async () => {
-    if (daemon.child.exitCode !== null) return
-    daemon.child.kill('SIGTERM')
-    const timer = setTimeout(() => daemon.child.kill('SIGKILL'), 30_000)
-    await daemon.exited
-    clearTimeout(timer)
-  })
+  cleanup.push(() => daemon.stop())
   try {
     const applied = await rest(th, 'POST', `/devices/${deviceId}/applyConfigurationContent`, deployment(edgeHost))
     assert.equal(applied.status, 204, JSON.stringify(applied.body))

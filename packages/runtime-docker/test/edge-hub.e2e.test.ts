@@ -81,14 +81,9 @@ test('containers routed through the edge hub; their workload sockets survive a d
   assert.match(await readFile(config, 'utf8'), /module_gateway = "edge_hub"/)
 
   const log: string[] = []
-  const { child: daemon, exited } = spawnLedge(['edge', 'start', '--config', config], log)
-  cleanup.push(async () => {
-    if (daemon.exitCode !== null) return
-    daemon.kill('SIGTERM')
-    const timer = setTimeout(() => daemon.kill('SIGKILL'), 30_000)
-    await exited
-    clearTimeout(timer)
-  })
+  const edge = spawnLedge(['edge', 'start', '--config', config], log)
+  const { child: daemon, exited } = edge
+  cleanup.push(() => edge.stop())
   const reported = async () => (await rest(th, 'GET', `/twins/${deviceId}/modules/${encodeURIComponent('$edgeAgent')}`)).body.properties.reported as Reported
   const events = async (moduleId: string) => (await rest(th, 'GET', `/events/messages?deviceId=${deviceId}&moduleId=${moduleId}`)).body.events as { systemProperties: Record<string, string>; properties: Record<string, string>; body: unknown }[]
 
