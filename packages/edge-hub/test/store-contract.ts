@@ -129,6 +129,7 @@ export function runMessageStoreContract(c: MessageStoreContract): void {
         const st = h.store.stats()
         assert.equal(st.messages, 50)
         assert.deepEqual(st.queues.map((q) => [q.endpointId, q.priority, q.length]).sort(), [['a', 0, 20], ['b', 3, 50]])
+        assert.deepEqual([h.store.queuedFor('a'), h.store.queuedFor('b'), h.store.queuedFor('nobody')], [20, 50, 0])
         await h.store.checkpoint('a', 0, last)
         await h.store.checkpoint('b', 3, last)
         assert.equal(h.store.stats().messages, 0)

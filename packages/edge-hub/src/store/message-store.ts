@@ -100,6 +100,11 @@ export interface MessageStore {
   /** The store's files on disk, in bytes (what `du` would say, modulo blocks). */
   size(): number
   stats(): StoreStats
+  /**
+   * References queued for `endpointId` over its priorities: what `stats().queues` sums to, without building the stats
+   * (the router asks for each message it stores, to hold senders of an endpoint that lags).
+   */
+  queuedFor(endpointId: string): number
   /** Finishes pending commits, then closes. Calling it again does nothing. */
   close(): Promise<void>
 }

@@ -181,9 +181,7 @@ export class StreamExecutor {
   }
 
   private backlog(): number {
-    let n = 0
-    for (const q of this.o.store.stats().queues) if (q.endpointId === this.o.endpointId) n += q.length
-    return n
+    return this.o.store.queuedFor(this.o.endpointId)
   }
 
   private checkHolds(): void {

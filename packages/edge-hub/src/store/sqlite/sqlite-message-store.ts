@@ -196,6 +196,12 @@ export class SqliteMessageStore implements MessageStore {
     return { engine: this.engine, messages: this.messages, usedBytes: this.used(0), maxBytes: this.o.maxBytes, ...this.counters, queues }
   }
 
+  queuedFor(endpointId: string): number {
+    let n = 0
+    for (const q of this.queues.values()) if (q.endpointId === endpointId) n += q.length
+    return n
+  }
+
   async close(): Promise<void> {
     if (this.closed) return
     await this.commits.idle()
