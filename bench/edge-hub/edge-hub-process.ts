@@ -8,13 +8,14 @@
  * It talks to its parent over IPC: `{ type: 'ready', mqttPort }` once listening; `{ type: 'upstream', online, at }`
  * on each change of the upstream link; on `{ cmd: 'rss' }` it answers `process.memoryUsage()`, the V8 heap by space and
  * the store's stats; on `{ cmd: 'stop' }` it closes everything and exits (so `--cpu-prof` writes its profile). With
- * `LEDGE_BENCH_TRACE=1` it prints, every 500 ms, the event loop's delay (p50, p99, max), each endpoint's counters (sent, senders held by back-pressure) and each
- * queue's length and checkpoint.
+ * `LEDGE_BENCH_TRACE=1` it prints, every 500 ms, the event loop's delay (p50, p99, max), each endpoint's counters
+ * (sent, senders held by back-pressure) and each queue's length and checkpoint, and on stderr each GC its idle heap
+ * trim asks for.
  */
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { getHeapSpaceStatistics } from 'node:v8'
-import { createLogger, silentLogger } from '@ledge/common'
+import { createLogger, silentLogger, trimHeapWhenIdle } from '@ledge/common'
 import { createIdentitySasToken } from '@ledge/protocol'
 import { startEdgeHub } from '../../packages/edge-hub/src/edge-hub.js'
 import { createDeviceScopeCache } from '../../packages/edge-hub/src/scope/device-scope-cache.js'
@@ -47,6 +48,12 @@ const mb = (bytes: number): number => Math.round(bytes / 1024 ** 2 * 10) / 10
 const ms = (ns: number): string => (ns / 1e6).toFixed(1)
 const log = process.env.LEDGE_BENCH_LOG ? createLogger({ name: 'bench-edge-hub', level: process.env.LEDGE_BENCH_LOG }) : silentLogger()
 
+// As main.ts: a minor GC once the process is quiet after a burst, so V8 gives the grown young generation back.
+const heapTrim = trimHeapWhenIdle({
+  onTrim: (before, after, shrunk) => {
+    if (process.env.LEDGE_BENCH_TRACE) process.stderr.write(`heap trim: young generation ${mb(before.sizeBytes)} → ${mb(after.sizeBytes)} MB${shrunk ? ', then a full GC' : ''}\n`)
+  },
+})
 const caPem = cfg.caPem
 const ownToken = async (): Promise<string> =>
   createIdentitySasToken({ hostName: cfg.hubHost, deviceId: cfg.edgeDeviceId, moduleId: '$edgeHub', keyBase64: cfg.edgeHubKey, expiresAt: Date.now() / 1000 + 3600 })
@@ -73,6 +80,7 @@ process.on('message', (m: { cmd: string }) => {
     const heapSpaces = Object.fromEntries(getHeapSpaceStatistics().map((x) => [x.space_name, [mb(x.space_size), mb(x.space_used_size)]]))
     send({ type: 'rss', memory: process.memoryUsage(), heapSpaces, store: { messages: s.messages, queues: s.queues } })
   } else if (m.cmd === 'stop') {
+    heapTrim.stop()
     void (async () => {
       await edge.close()
       await upstream.close()

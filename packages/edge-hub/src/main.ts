@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createLogger } from '@ledge/common'
+import { createLogger, trimHeapWhenIdle } from '@ledge/common'
 import { readSettings } from './config/settings.js'
 import { startEdgeHub } from './edge-hub.js'
 import { createDeviceScopeCache } from './scope/device-scope-cache.js'
@@ -21,6 +21,9 @@ import { identityTokens } from './workload/identity-tokens.js'
 async function main(): Promise<void> {
   const settings = readSettings(process.env)
   const log = createLogger({ name: 'edgeHub', level: settings.logLevel })
+  const heapTrim = trimHeapWhenIdle({
+    onTrim: (before, after, shrunk) => log.debug({ event: 'edgehub.heap-trimmed', youngBytesBefore: before.sizeBytes, youngBytesAfter: after.sizeBytes, shrunk }, 'quiet again: minor GC asked for'),
+  })
   const workload = new WorkloadClient(settings.workloadUri, settings.moduleId, settings.generationId)
   const [certificate, trustBundle] = await Promise.all([workload.serverCertificate(settings.edgeHostname), workload.trustBundle()])
   const ca = trustBundle + (settings.hubCaCertFile ? readFileSync(settings.hubCaCertFile, 'utf8') : '')
@@ -52,6 +55,7 @@ async function main(): Promise<void> {
     if (stopping) return
     stopping = true
     log.info({ event: 'edgehub.stopping', signal }, `edge hub stopping (${signal})`)
+    heapTrim.stop()
     void (async () => {
       await hub.close()
       await upstream.close()
