@@ -26,9 +26,10 @@
  * hub through tsx instead of bundled; `--node-flags` gives it Node/V8 flags (space-separated, after `=`: parseArgs
  * takes a value starting with `--` for an option) instead of those the daemon gives it (`--v8-pool-size=1`);
  * `--settle-seconds` also measures its memory after that much more idling, at the start and after the load phases (V8
- * shrinks an idle heap after about 10 s); `--tick-ms` is how often the latency phases' sender publishes what is due
- * (default 5: bursts of rate/200 messages); `--pin` puts the broker's event loop on CPU 0 and the clients and this process
- * on CPU 1 (taskset), so the three busy processes do not queue for the same two cores.
+ * shrinks an idle heap after about 10 s; after a burst, the edge hub's `trimHeapWhenIdle` has it do so); `--tick-ms`
+ * is how often the latency phases' sender publishes what is due (default 5: bursts of rate/200 messages); `--pin`
+ * puts the broker's event loop on CPU 0 and the clients and this process on CPU 1 (taskset), so the three busy
+ * processes do not queue for the same two cores.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -44,7 +45,7 @@ import type { EdgeHubProcessConfig } from './edge-hub-process.js'
 import { bundleEdgeHubProcess } from './bundle.js'
 import { summaryTable } from './summary-table.js'
 import { rssKb, ussKb } from '../edge/memory.js'
-import { cpuSeconds, pinToCpu } from '../hub/proc.js'
+import { cpuSeconds, pinForBench } from '../hub/proc.js'
 
 if (reexecWithTestCa()) process.exit()
 const { startTestHub, testCaFiles, rest, freeLoopbackAddress } = await import('@ledge/testkit')
@@ -113,7 +114,7 @@ function peakSampler(pid: number): { stop(): { rssMb: number; ussMb: number } } 
 /** `--pin`: the broker's event loop on CPU 0; the clients, and this process (the test hub), on CPU 1. */
 function pin(pid: number, cpu: 0 | 1): void {
   if (!args.pin) return
-  const err = pinToCpu(pid, cpu, cpu === 0 ? 'main' : 'all')
+  const err = pinForBench(pid, cpu)
   if (err) log(`warning: cannot pin ${pid} to CPU ${cpu}: ${err}`)
 }
 
@@ -397,7 +398,10 @@ try {
       const page = await rest(th, 'GET', `/events/messages?from=${from}&limit=1000&deviceId=${EDGE}`)
       for (const e of page.body.events) {
         total++
-        seqs.add(Buffer.from(e.body, 'base64').readDoubleBE(8))
+        // The hub gives a body that is valid UTF-8 as text, any other as base64 (a random send time can be either).
+        const body = Buffer.from(e.body, e.bodyEncoding === 'utf8' ? 'utf8' : 'base64')
+        if (body.length < 16) throw new Error(`an event in the hub is not one of the backlog's: ${JSON.stringify(e)}`)
+        seqs.add(body.readDoubleBE(8))
       }
       if (page.body.events.length < 1000) break
       from = page.body.next

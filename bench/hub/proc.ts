@@ -20,6 +20,14 @@ export function pinToCpu(pid: number, cpu: number, threads: 'all' | 'main' = 'al
   return r.status === 0 ? undefined : r.stderr || r.error?.message || `taskset exited ${r.status}`
 }
 
+/**
+ * The benches' `--pin`: CPU 0 is the broker's (its main thread only), CPU 1 the load's (every thread of the clients,
+ * the generator and the bench itself). The error when taskset failed.
+ */
+export function pinForBench(pid: number, cpu: 0 | 1): string | undefined {
+  return pinToCpu(pid, cpu, cpu === 0 ? 'main' : 'all')
+}
+
 /** Resident set size in bytes, or undefined when the process is gone. */
 export function rssBytes(pid: number): number | undefined {
   try {

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path'
 import { REPO_ROOT, provisionDevices, startLedgeHub, startMosquitto, type BrokerProcess } from './brokers.js'
 import { endChild, forkChild, type BenchChild } from './children.js'
 import type { BrokerTarget } from './messages.js'
-import { machineCpuSeconds, openFilesLimit, pinToCpu } from './proc.js'
+import { machineCpuSeconds, openFilesLimit, pinForBench } from './proc.js'
 import { measureBroker, type BrokerResult, type Rig } from './phases.js'
 import { parseOptions, USAGE, type BenchOptions } from './options.js'
 import { machineDescription, resultsTable } from './report.js'
@@ -96,9 +96,9 @@ function prioritise(o: BenchOptions): () => void {
 }
 
 /** `--pin`: the broker's event loop on CPU 0; every thread of the generator, reader and bench on CPU 1. */
-function pin(o: BenchOptions, pid: number, cpu: number): void {
+function pin(o: BenchOptions, pid: number, cpu: 0 | 1): void {
   if (!o.pin) return
-  const err = pinToCpu(pid, cpu, cpu === 0 ? 'main' : 'all')
+  const err = pinForBench(pid, cpu)
   if (err) log(`warning: cannot pin ${pid} to CPU ${cpu}: ${err}`)
 }
 

@@ -46,6 +46,13 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
 /** The key of a queue in the engines' maps. */
 export const queueKey = (endpointId: string, priority: number): string => `${priority}\u0000${endpointId}`
 
+/** References queued for one endpoint over its priorities (`MessageStore.queuedFor`), summed in place. */
+export function countQueued(queues: Iterable<{ endpointId: string; length: number }>, endpointId: string): number {
+  let n = 0
+  for (const q of queues) if (q.endpointId === endpointId) n += q.length
+  return n
+}
+
 /** Every way of making a message live forever is stored as this (SQLite has no Infinity integer). */
 export const NEVER = 8.64e15
 export const toStoredExpiry = (t: number): number => (t >= NEVER ? NEVER : t)

@@ -85,7 +85,8 @@ export class EventStream {
       }
       // Back to the event loop before the next batch. The SQLite append is synchronous, so without this the batches
       // queued during a busy moment chain in one run of microtasks (thousands of appends, then thousands of PUBACKs
-      // written at once), and every socket and timer waits for all of them (80–350 ms blocks in a profile of bench/hub).
+      // written at once), and every socket and timer waits for all of them (80–350 ms blocks in a profile of
+      // bench/hub).
       if (this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve))
     }
     this.writing = false

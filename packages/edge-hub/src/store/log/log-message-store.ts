@@ -22,7 +22,7 @@ import { errors } from '../errors.js'
 import { ExpiryTimer } from '../expiry-timer.js'
 import { GroupCommit } from '../group-commit.js'
 import type { MessageStore, QueuedMessage, QueueTarget, ReadOptions, StoredRef, StoreStats } from '../message-store.js'
-import { queueKey, resolveOptions, type EngineOptions, type ResolvedOptions } from '../options.js'
+import { countQueued, queueKey, resolveOptions, type EngineOptions, type ResolvedOptions } from '../options.js'
 import { encodeCheckpoint, encodeMessage, encodeQueue, encodeRemoveQueue, messagePayload, messageRecordBytes, validFrameAt } from './records.js'
 import { recoverLog } from './recover.js'
 import { RefQueue } from './ref-queue.js'
@@ -205,9 +205,7 @@ export class LogMessageStore implements MessageStore {
   }
 
   queuedFor(endpointId: string): number {
-    let n = 0
-    for (const q of this.queues.values()) if (q.endpointId === endpointId) n += q.length
-    return n
+    return countQueued(this.queues.values(), endpointId)
   }
 
   async close(): Promise<void> {

@@ -20,7 +20,7 @@ import { errors } from '../errors.js'
 import { ExpiryTimer } from '../expiry-timer.js'
 import { GroupCommit } from '../group-commit.js'
 import type { MessageStore, QueuedMessage, QueueStats, QueueTarget, ReadOptions, StoredRef, StoreStats } from '../message-store.js'
-import { fromStoredExpiry, NEVER, queueKey, resolveOptions, toStoredExpiry, type EngineOptions, type ResolvedOptions } from '../options.js'
+import { countQueued, fromStoredExpiry, NEVER, queueKey, resolveOptions, toStoredExpiry, type EngineOptions, type ResolvedOptions } from '../options.js'
 import { migrate } from './schema.js'
 import { prepare, type Statements } from './statements.js'
 
@@ -197,9 +197,7 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   queuedFor(endpointId: string): number {
-    let n = 0
-    for (const q of this.queues.values()) if (q.endpointId === endpointId) n += q.length
-    return n
+    return countQueued(this.queues.values(), endpointId)
   }
 
   async close(): Promise<void> {
