@@ -8,6 +8,17 @@ import { z } from 'zod'
 
 export const hubSettingsSchema = z.object({
   dataDir: z.string().min(1),
+  /**
+   * Where the registry, twins, C2D queues and events live: omitted, a SQLite file in `dataDir` (the embedded
+   * default); `postgres://user:password@host:port/database`, a PostgreSQL database. Certificates and hub.json stay
+   * in `dataDir` either way.
+   */
+  store: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//i, 'must be a postgres://user@host:port/database URL (leave it out for the SQLite file in the data folder)')
+    .optional(),
+  /** The PostgreSQL schema (namespace) that holds the hub's tables, created on first start. */
+  storeSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be lower-case letters, digits and '_', starting with a letter or '_'").default('ledge'),
   /** The name devices and services use for the hub: in certificates, connection strings and SAS tokens. */
   hostName: z.string().min(1).regex(/^[A-Za-z0-9.\-]+$/, 'must be a DNS name or an IPv4 address'),
   /** More names or addresses the server certificate must cover. */
@@ -36,6 +47,8 @@ export type HubSettingsInput = z.input<typeof hubSettingsSchema>
 export function defaultHubSettings(): HubSettingsInput {
   return {
     dataDir: process.env.LEDGE_HUB_DATA_DIR ?? '.ledge/hub',
+    ...(process.env.LEDGE_HUB_STORE ? { store: process.env.LEDGE_HUB_STORE } : {}),
+    ...(process.env.LEDGE_HUB_STORE_SCHEMA ? { storeSchema: process.env.LEDGE_HUB_STORE_SCHEMA } : {}),
     hostName: process.env.LEDGE_HUB_HOSTNAME ?? hostname().toLowerCase(),
     bind: process.env.LEDGE_HUB_BIND ?? '0.0.0.0',
     httpsPort: Number(process.env.LEDGE_HUB_HTTPS_PORT ?? 443),

@@ -9,9 +9,9 @@ import type { FastifyInstance } from 'fastify'
 import { systemClock, type Clock, type Logger } from '@ledge/common'
 import { formatServiceConnectionString, HUB_INFO_FILE, validateDeploymentManifest, type HubInfoFile } from '@ledge/protocol'
 import type { HubStore } from '@ledge/storage'
-import { openSqliteHubStore } from '@ledge/storage-sqlite'
 import { ensureHubCertificates } from '@ledge/pki'
 import { certificateNames, type HubSettings } from './config.js'
+import { describeHubStore, openHubStore } from './store.js'
 import { ensureDefaultPolicies } from './policies.js'
 import { Presence } from './presence/presence.js'
 import { RegistryService } from './registry/registry-service.js'
@@ -37,6 +37,8 @@ export interface RunningHub {
   readonly mqttPort: number
   readonly caPem: string
   readonly caFile: string
+  /** Where the registry, twins and events are kept: the SQLite file, or the PostgreSQL URL (no password) and schema. */
+  readonly storeLocation: string
   readonly serviceConnectionString: string
   readonly http: FastifyInstance
   close(): Promise<void>
@@ -60,7 +62,7 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
   })
   if (certs.generated) log.info({ event: 'hub.certificates_created', caFile: certs.caFile, ...names }, 'created the hub CA and server certificate')
 
-  const store = opts.store ?? (await openSqliteHubStore({ file: join(dataDir, 'hub.db'), logger: log }))
+  const store = opts.store ?? (await openHubStore(settings, dataDir, log))
   const policies = await ensureDefaultPolicies(store.policies)
   const owner = policies.find((p) => p.keyName === 'iothubowner')!
 
@@ -156,12 +158,13 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
   const infoFile = join(dataDir, HUB_INFO_FILE)
   writeFileSync(infoFile, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 })
   chmodSync(infoFile, 0o600)
-  log.info({ event: 'hub.started', hostName: settings.hostName, bind: settings.bind, httpsPort, mqttPort, dataDir }, `hub '${settings.hostName}' listening: https ${settings.bind}:${httpsPort}, mqtts ${settings.bind}:${mqttPort}`)
+  const storeLocation = opts.store ? 'a store the caller opened' : describeHubStore(settings, dataDir)
+  log.info({ event: 'hub.started', hostName: settings.hostName, bind: settings.bind, httpsPort, mqttPort, dataDir, store: storeLocation }, `hub '${settings.hostName}' listening: https ${settings.bind}:${httpsPort}, mqtts ${settings.bind}:${mqttPort}`)
 
   let closing: Promise<void> | undefined
   return {
     hostName: settings.hostName, bind: settings.bind, httpsPort, mqttPort,
-    caPem: certs.caPem, caFile: certs.caFile, serviceConnectionString, http,
+    caPem: certs.caPem, caFile: certs.caFile, storeLocation, serviceConnectionString, http,
     close() {
       closing ??= (async () => {
         log.info({ event: 'hub.stopping' }, 'hub stopping')

@@ -12,6 +12,8 @@ import { DEFAULT_DATA_DIR } from '../login.js'
 
 interface StartOpts {
   dataDir?: string
+  store?: string
+  storeSchema?: string
   hostname?: string
   bind?: string
   httpsPort?: string
@@ -32,6 +34,8 @@ export function hubSettingsFromFlags(o: StartOpts, defaults: HubSettingsInput, c
   const port = (flag: string, v: string | undefined): number | undefined => parseIntFlag(flag, v, { min: 0, max: 65535 })
   const given: Partial<HubSettingsInput> = {
     dataDir: path(o.dataDir),
+    store: o.store,
+    storeSchema: o.storeSchema,
     hostName: o.hostname,
     bind: o.bind,
     httpsPort: port('--https-port', o.httpsPort),
@@ -52,7 +56,7 @@ export function hubSettingsFromFlags(o: StartOpts, defaults: HubSettingsInput, c
 
 /** The flag for each setting, so `httpsPort: …` reads `--https-port: …`. */
 const FLAG_OF: Readonly<Record<string, string>> = {
-  dataDir: '--data-dir', hostName: '--hostname', bind: '--bind', httpsPort: '--https-port', mqttPort: '--mqtt-port',
+  dataDir: '--data-dir', store: '--store', storeSchema: '--store-schema', hostName: '--hostname', bind: '--bind', httpsPort: '--https-port', mqttPort: '--mqtt-port',
   amqpPort: '--amqp-port', caCertFile: '--ca-cert', caKeyFile: '--ca-key', serverCertFile: '--server-cert',
   serverKeyFile: '--server-key', retentionHours: '--retention-hours', retentionMaxBytes: '--retention-max-bytes', logLevel: '--log-level',
 }
@@ -84,6 +88,7 @@ function started(io: CliIo, hub: RunningHub, dataDir: string): void {
       `  REST API, MQTT over WebSockets  https://${shown(hub.bind)}:${hub.httpsPort}`,
       `  MQTT over TLS                   mqtts://${shown(hub.bind)}:${hub.mqttPort}`,
       `  CA certificate                  ${hub.caFile}`,
+      `  store                           ${hub.storeLocation}`,
       `  service login                   ${join(dir, 'hub.json')} (${how})`,
       'Ctrl-C stops it.',
     ].join('\n') + '\n',
@@ -95,6 +100,8 @@ export function addHubStartCommand(hub: Command, io: CliIo): void {
     .command('start')
     .description('run a hub in this process until Ctrl-C')
     .option('--data-dir <dir>', 'where the hub keeps its database, certificates and hub.json (default: LEDGE_HUB_DATA_DIR or .ledge/hub)')
+    .option('--store <url>', 'postgres://user:password@host:port/database to keep the registry, twins and events in PostgreSQL (default: LEDGE_HUB_STORE, or hub.db in the data folder)')
+    .option('--store-schema <name>', 'the PostgreSQL schema for the hub\'s tables, created on first start (default: ledge)')
     .option('--hostname <name>', "the hub's host name, in certificates and connection strings (default: this machine's name)")
     .option('--bind <address>', 'IP address to listen on (default: 0.0.0.0)')
     .option('--https-port <port>', 'REST API and MQTT over WebSockets (default: 443)')

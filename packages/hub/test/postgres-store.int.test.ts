@@ -1,0 +1,80 @@
+/**
+ * A hub on PostgreSQL (`store: postgres://…`) with the unmodified Azure SDKs: what one hub accepted (a device
+ * registered through the service SDK, its telemetry, its reported twin, a C2D message queued while it was away) is
+ * there for another hub started on the same schema, with its own data folder; and two hubs on one schema at once
+ * share the registry.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { cleanupStack, postgresProblem, postgresSchemaFor, requireEnvironment, startTestHub, TEST_POSTGRES_URL } from '@ledge/testkit'
+import { createDevice, device, eventually, once, openDevice, registryOf, rest } from './helpers.js'
+
+const problem = await postgresProblem()
+
+async function reportedUpdate(client: import('azure-iot-device').Client, patch: Record<string, unknown>): Promise<void> {
+  const twin = await client.getTwin()
+  await new Promise<void>((resolve, reject) => twin.properties.reported.update(patch, (err?: Error) => (err ? reject(err) : resolve())))
+}
+
+async function eventBodies(th: Parameters<typeof rest>[0], deviceId: string): Promise<unknown[]> {
+  const res = await rest(th, 'GET', `/events/messages?deviceId=${deviceId}&from=earliest&limit=10`)
+  return (res.body as { events: { body: unknown }[] }).events.map((e) => e.body)
+}
+
+test('what a hub on PostgreSQL accepted is there for the next hub on the same schema', async (t) => {
+  if (!requireEnvironment(t, problem)) return
+  const cleanup = cleanupStack(t)
+  const store = { store: TEST_POSTGRES_URL, storeSchema: postgresSchemaFor(t) }
+
+  const first = await startTestHub(store)
+  cleanup.push(() => first.close())
+  assert.match(first.hub.storeLocation, new RegExp(`^postgres://postgres@127\\.0\\.0\\.1:5432/test \\(schema ${store.storeSchema}\\)$`))
+  const key = await createDevice(first, 'pg-dev')
+  const client = await openDevice(first, 'pg-dev', key)
+  await client.sendEvent(new device.Message('reading 1'))
+  await reportedUpdate(client, { firmware: '2.0.1' })
+  await eventually(async () => ((await eventBodies(first, 'pg-dev')).length === 1 ? true : undefined), 5000, 'the telemetry on the first hub')
+  await client.close()
+  const sent = await rest(first, 'POST', '/devices/pg-dev/messages/deviceBound', 'sent while away', { 'content-type': 'text/plain' })
+  assert.equal(sent.status, 200, JSON.stringify(sent.body))
+  await first.close()
+
+  const second = await startTestHub(store)
+  cleanup.push(() => second.close())
+  assert.notEqual(second.dataDir, first.dataDir)
+  // The service connection string comes from the policies in the database: the first hub's still works.
+  assert.equal(second.serviceConnectionString.split(';').pop(), first.serviceConnectionString.split(';').pop())
+  assert.deepEqual(await eventBodies(second, 'pg-dev'), ['reading 1'])
+  const twin = (await registryOf(second).getTwin('pg-dev')).responseBody
+  assert.equal((twin.properties.reported as Record<string, unknown>).firmware, '2.0.1')
+
+  const again = await openDevice(second, 'pg-dev', key)
+  cleanup.push(() => again.close())
+  const message = await once<import('azure-iot-device').Message>(again, 'message')
+  assert.equal(message.getData().toString(), 'sent while away')
+  again.complete(message, () => undefined)
+})
+
+test('two hubs on one schema at once: a device registered through one connects through the other', async (t) => {
+  if (!requireEnvironment(t, problem)) return
+  const cleanup = cleanupStack(t)
+  const store = { store: TEST_POSTGRES_URL, storeSchema: postgresSchemaFor(t) }
+  const [a, b] = await Promise.all([startTestHub(store), startTestHub(store)])
+  cleanup.push(() => a.close())
+  cleanup.push(() => b.close())
+
+  const key = await createDevice(a, 'roaming')
+  const client = await openDevice(b, 'roaming', key)
+  cleanup.push(() => client.close())
+  await client.sendEvent(new device.Message('via b'))
+  // Both hubs read one events log.
+  await eventually(async () => ((await eventBodies(a, 'roaming')).length === 1 ? true : undefined), 5000, 'the telemetry sent through b, read through a')
+  assert.deepEqual(await eventBodies(a, 'roaming'), ['via b'])
+})
+
+test('a hub whose PostgreSQL cannot be reached does not start, and says where it looked', async () => {
+  await assert.rejects(startTestHub({ store: 'postgres://hub:secret@127.0.0.1:9/ledge' }), (err: Error) => {
+    assert.match(err.message, /PostgreSQL at postgres:\/\/hub:\*\*\*@127\.0\.0\.1:9\/ledge: .*ECONNREFUSED/)
+    return true
+  })
+})
