@@ -71,7 +71,7 @@ function tail(file: string): string {
 }
 
 /** Starts `ledge hub start` on 127.0.0.1 with free ports; the hub makes its own CA in `dataDir`. */
-export async function startLedgeHub(opts: { dataDir: string; logLevel: string; cpuProfDir?: string; root?: string }): Promise<LedgeHubProcess> {
+export async function startLedgeHub(opts: { dataDir: string; logLevel: string; cpuProfDir?: string; root?: string; store?: { url: string; schema: string } }): Promise<LedgeHubProcess> {
   const root = opts.root ?? REPO_ROOT
   const logFile = join(opts.dataDir, 'hub.log')
   const fd = openSync(logFile, 'a')
@@ -79,6 +79,7 @@ export async function startLedgeHub(opts: { dataDir: string; logLevel: string; c
     ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
     join(root, 'packages/cli/bin/ledge.js'), 'hub', 'start', '--data-dir', opts.dataDir, '--hostname', '127.0.0.1',
     '--bind', '127.0.0.1', '--https-port', '0', '--mqtt-port', '0', '--log-level', opts.logLevel,
+    ...(opts.store ? ['--store', opts.store.url, '--store-schema', opts.store.schema] : []),
   ]
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', fd, fd], env: { ...process.env, NODE_OPTIONS: '' } })
   closeSync(fd)

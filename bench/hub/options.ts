@@ -31,6 +31,8 @@ export interface BenchOptions {
   /** Seconds to wait at most for a quiet machine before starting. */
   quietWait: number
   keep: boolean
+  /** `postgres://…`: the hub keeps its data in PostgreSQL (a schema of the run's own, dropped after) instead of SQLite. */
+  store: string | undefined
 }
 
 export const USAGE = `Usage: npm run bench:hub -- [flags]
@@ -56,6 +58,8 @@ export const USAGE = `Usage: npm run bench:hub -- [flags]
   --pin                       broker on CPU 0, load generator, reader and bench on CPU 1 (taskset)
   --quiet-wait <s>            wait up to this long for a quiet machine before starting (120)
   --keep                      keep the temp folder (hub data, logs)
+  --store <postgres://…>      run the hub on PostgreSQL (ledge hub start --store) in a schema of its own, dropped
+                              after the run (kept with --keep); default: SQLite in the hub's data folder
 `
 
 function int(name: string, v: string | undefined, def: number, min: number): number {
@@ -74,7 +78,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       window: { type: 'string' }, 'payload-bytes': { type: 'string' }, 'latency-rate': { type: 'string' },
       'latency-duration': { type: 'string' }, idle: { type: 'string' }, 'connect-concurrency': { type: 'string' },
       'provision-concurrency': { type: 'string' }, 'no-mosquitto': { type: 'boolean' }, 'hub-log-level': { type: 'string' },
-      'cpu-prof': { type: 'string' }, 'ledge-root': { type: 'string' }, json: { type: 'string' }, 'quiet-wait': { type: 'string' }, nice: { type: 'string' }, pin: { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'cpu-prof': { type: 'string' }, 'ledge-root': { type: 'string' }, json: { type: 'string' }, 'quiet-wait': { type: 'string' }, nice: { type: 'string' }, pin: { type: 'boolean' }, keep: { type: 'boolean' }, store: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   })
   if (v.help) return 'help'
@@ -102,5 +106,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     pin: v.pin ?? false,
     quietWait: int('quiet-wait', v['quiet-wait'], 120, 0),
     keep: v.keep ?? false,
+    store: v.store,
   }
 }

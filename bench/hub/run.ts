@@ -16,6 +16,8 @@ import { machineCpuSeconds, openFilesLimit, pinForBench } from './proc.js'
 import { measureBroker, type BrokerResult, type Rig } from './phases.js'
 import { parseOptions, USAGE, type BenchOptions } from './options.js'
 import { machineDescription, resultsTable } from './report.js'
+import { dropSchema } from './postgres.js'
+import { redactUrl } from '@ledge/common'
 
 const log = (line: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`)
 
@@ -123,6 +125,7 @@ async function main(): Promise<void> {
   const deprioritise = prioritise(o)
 
   const work = mkdtempSync(join(tmpdir(), 'ledge-bench-'))
+  const store = o.store ? { url: o.store, schema: `ledge_bench_${randomBytes(4).toString('hex')}` } : undefined
   const brokers: BrokerProcess[] = []
   const children: BenchChild[] = []
   let cleaned = false
@@ -131,8 +134,11 @@ async function main(): Promise<void> {
     cleaned = true
     await Promise.all(children.map((c) => endChild(c)))
     await Promise.all(brokers.map((b) => b.stop(20_000)))
-    if (o.keep) log(`kept ${work}`)
-    else rmSync(work, { recursive: true, force: true })
+    if (o.keep) log(`kept ${work}${store ? ` and the schema ${store.schema}` : ''}`)
+    else {
+      rmSync(work, { recursive: true, force: true })
+      if (store) await dropSchema(store).catch((err: Error) => log(`could not drop the schema ${store.schema}: ${err.message}`))
+    }
     deprioritise()
   }
   process.once('SIGINT', () => {
@@ -145,7 +151,7 @@ async function main(): Promise<void> {
     mkdirSync(hubDir)
     if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true })
     const hub = await startLedgeHub({
-      dataDir: hubDir, logLevel: o.hubLogLevel, ...(o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {}), ...(o.ledgeRoot ? { root: resolve(o.ledgeRoot) } : {}),
+      dataDir: hubDir, logLevel: o.hubLogLevel, ...(store ? { store } : {}), ...(o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {}), ...(o.ledgeRoot ? { root: resolve(o.ledgeRoot) } : {}),
     })
     brokers.push(hub)
     pin(o, hub.pid, 0)
@@ -190,7 +196,9 @@ async function main(): Promise<void> {
       brokers.splice(brokers.indexOf(m), 1)
     }
 
-    const command = `npm run bench:hub${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`
+    // A --store URL is shown without its password.
+    const args = process.argv.slice(2).map((a) => (/^postgres(ql)?:\/\//i.test(a) ? redactUrl(a) : a))
+    const command = `npm run bench:hub${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`
     process.stdout.write(
       [
         '', `## Ledge hub vs Mosquitto: ${o.devices} devices`, '', machineDescription(),

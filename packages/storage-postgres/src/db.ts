@@ -17,6 +17,9 @@ export interface Db extends Queryable {
   end(): Promise<void>
 }
 
+/** A LIMIT from a port's `limit`: PostgreSQL refuses a negative one; the stores read it as zero rows, as SQLite's adapter does. */
+export const limitOf = (n: number): number => Math.max(0, Math.floor(n))
+
 const INT8_OID = 20
 
 const types = {

@@ -5,8 +5,7 @@
  */
 import type { ApplicationProperties, SystemProperties } from '@ledge/protocol'
 import { storeErrors, type C2dInput, type C2dQueue, type C2dRecord } from '@ledge/storage'
-import type { Db } from './db.js'
-import { limitOf } from './pg-errors.js'
+import { limitOf, type Db } from './db.js'
 
 interface C2dRow {
   seq: number

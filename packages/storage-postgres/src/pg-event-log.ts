@@ -1,12 +1,11 @@
 /**
- * EventLog on the `events` table: the hub's hot path. One transaction and one INSERT per `append` call (the batch's
- * columns as arrays, unnested by the server), offsets from a counter row so they are never reused, and a running
- * total of body bytes so the size trim reads only the sizes of the rows it removes.
+ * EventLog on the `events` table: the hub's hot path. One statement per `append` call (the batch's columns as arrays,
+ * unnested by the server), offsets from a counter row so they are never reused, and a running total of body bytes so
+ * the size trim reads only the sizes of the rows it removes.
  */
 import type { ApplicationProperties, SystemProperties } from '@ledge/protocol'
 import type { EventInput, EventLog, EventRecord } from '@ledge/storage'
-import type { Db } from './db.js'
-import { limitOf } from './pg-errors.js'
+import { limitOf, type Db } from './db.js'
 
 interface EventRow {
   event_offset: number
@@ -40,31 +39,38 @@ export class PgEventLog implements EventLog {
 
   async append(events: readonly EventInput[]): Promise<number[]> {
     if (events.length === 0) return []
-    const bytes = events.reduce((sum, e) => sum + e.body.length, 0)
-    return this.db.transaction(async (tx) => {
-      // Takes the counter row's lock until commit: appends commit in offset order, whichever node makes them.
-      const [{ next }] = (await tx.rows<{ next: number }>(
-        'UPDATE event_log_state SET next_offset = next_offset + $1, total_bytes = total_bytes + $2 WHERE id = 1 RETURNING next_offset AS next',
-        [events.length, bytes],
-      )) as [{ next: number }]
-      const first = next - events.length
-      const offsets = events.map((_, i) => first + i)
-      await tx.query(
-        `INSERT INTO events (event_offset, device_id, module_id, enqueued_time, system_properties, properties, size, body)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::integer[], $8::bytea[])`,
-        [
-          offsets,
-          events.map((e) => e.deviceId),
-          events.map((e) => e.moduleId ?? ''),
-          events.map((e) => e.enqueuedTime),
-          events.map((e) => JSON.stringify(e.systemProperties)),
-          events.map((e) => JSON.stringify(e.properties)),
-          events.map((e) => e.body.length),
-          events.map((e) => e.body),
-        ],
-      )
-      return offsets
-    })
+    // The bodies go as one bytea cut up by the server (substring by start and size): node-postgres writes an array of
+    // byteas element by element, which cost the hub ~2× the CPU per event in a profile of 512-event batches.
+    const bodies = Buffer.concat(events.map((e) => e.body))
+    const starts = new Array<number>(events.length)
+    for (let i = 0, at = 1; i < events.length; at += events[i]!.body.length, i++) starts[i] = at
+    // One statement, so one round trip: the counter row's lock (taken by the UPDATE, held until the statement
+    // commits) makes appends from every hub node commit in offset order. Row i of the batch gets offset first + i.
+    const rows = await this.db.rows<{ event_offset: number }>(
+      `WITH counter AS (
+         UPDATE event_log_state SET next_offset = next_offset + $8, total_bytes = total_bytes + $9 WHERE id = 1 RETURNING next_offset - $8 AS first
+       )
+       INSERT INTO events (event_offset, device_id, module_id, enqueued_time, system_properties, properties, size, body)
+       SELECT counter.first + e.i - 1, e.device_id, e.module_id, e.enqueued_time, e.system_properties, e.properties, e.size, substring($6::bytea FROM e.start FOR e.size)
+       FROM counter, unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $7::integer[], $10::integer[])
+         WITH ORDINALITY AS e(device_id, module_id, enqueued_time, system_properties, properties, start, size, i)
+       RETURNING event_offset`,
+      [
+        events.map((e) => e.deviceId),
+        events.map((e) => e.moduleId ?? ''),
+        events.map((e) => e.enqueuedTime),
+        events.map((e) => JSON.stringify(e.systemProperties)),
+        events.map((e) => JSON.stringify(e.properties)),
+        bodies,
+        starts,
+        events.length,
+        bodies.length,
+        events.map((e) => e.body.length),
+      ],
+    )
+    let first = Infinity
+    for (const r of rows) if (r.event_offset < first) first = r.event_offset
+    return events.map((_, i) => first + i)
   }
 
   async read(opts: { from: number; limit: number; deviceId?: string; moduleId?: string | null }): Promise<EventRecord[]> {

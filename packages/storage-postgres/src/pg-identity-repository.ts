@@ -1,8 +1,8 @@
 /** IdentityRepository on the `identities` table. */
 import type { DeviceStatus } from '@ledge/protocol'
 import { storeErrors, type ActivityUpdate, type IdentityKey, type IdentityRecord, type IdentityRepository } from '@ledge/storage'
-import type { Db, Queryable } from './db.js'
-import { isUniqueViolation, limitOf } from './pg-errors.js'
+import { limitOf, type Db, type Queryable } from './db.js'
+import { isUniqueViolation } from './pg-errors.js'
 
 interface IdentityRow {
   device_id: string
