@@ -3,36 +3,12 @@
  * at the new message's `enqueuedTime` (the port gives it no other clock). Hub nodes may enqueue for one device at
  * once: a transaction-scoped advisory lock on the device makes the depth check and the insert one step.
  */
-import type { ApplicationProperties, SystemProperties } from '@ledge/protocol'
 import { storeErrors, type C2dInput, type C2dQueue, type C2dRecord } from '@ledge/storage'
+import { c2dFromRow as fromRow, type C2dRow } from '@ledge/storage/sql-rows'
 import { limitOf, type Db } from './db.js'
-
-interface C2dRow {
-  seq: number
-  device_id: string
-  enqueued_time: number
-  expiry_time: number
-  delivery_count: number
-  system_properties: string
-  properties: string
-  body: Buffer
-}
 
 const COLUMNS = 'seq, device_id, enqueued_time, expiry_time, delivery_count, system_properties, properties, body'
 const LIVE = 'SELECT count(*) AS n FROM c2d_messages WHERE device_id = $1 AND expiry_time >= $2'
-
-function fromRow(row: C2dRow): C2dRecord {
-  return {
-    deviceId: row.device_id,
-    seq: row.seq,
-    body: row.body,
-    systemProperties: JSON.parse(row.system_properties) as SystemProperties,
-    properties: JSON.parse(row.properties) as ApplicationProperties,
-    enqueuedTime: row.enqueued_time,
-    expiryTime: row.expiry_time,
-    deliveryCount: row.delivery_count,
-  }
-}
 
 export class PgC2dQueue implements C2dQueue {
   constructor(private readonly db: Db) {}

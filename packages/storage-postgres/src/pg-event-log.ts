@@ -3,33 +3,12 @@
  * unnested by the server), offsets from a counter row so they are never reused, and a running total of body bytes so
  * the size trim reads only the sizes of the rows it removes.
  */
-import type { ApplicationProperties, SystemProperties } from '@ledge/protocol'
 import type { EventInput, EventLog, EventRecord } from '@ledge/storage'
+import { eventFromRow as fromRow, type EventRow } from '@ledge/storage/sql-rows'
 import { limitOf, type Db } from './db.js'
 
-interface EventRow {
-  event_offset: number
-  device_id: string
-  module_id: string
-  enqueued_time: number
-  system_properties: string
-  properties: string
-  body: Buffer
-}
-
-const COLUMNS = 'event_offset, device_id, module_id, enqueued_time, system_properties, properties, body'
-
-function fromRow(row: EventRow): EventRecord {
-  return {
-    offset: row.event_offset,
-    deviceId: row.device_id,
-    moduleId: row.module_id === '' ? null : row.module_id,
-    enqueuedTime: row.enqueued_time,
-    systemProperties: JSON.parse(row.system_properties) as SystemProperties,
-    properties: JSON.parse(row.properties) as ApplicationProperties,
-    body: row.body,
-  }
-}
+// `offset` is a reserved word in PostgreSQL: the column is event_offset, read back under the shared row's name.
+const COLUMNS = 'event_offset AS "offset", device_id, module_id, enqueued_time, system_properties, properties, body'
 
 /** A removal's tally: the rows and body bytes a DELETE … RETURNING size took. */
 const TALLY = 'SELECT count(*) AS n, coalesce(sum(size), 0)::bigint AS bytes FROM removed'

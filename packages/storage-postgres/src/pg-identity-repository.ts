@@ -1,38 +1,15 @@
 /** IdentityRepository on the `identities` table. */
-import type { DeviceStatus } from '@ledge/protocol'
 import { storeErrors, type ActivityUpdate, type IdentityKey, type IdentityRecord, type IdentityRepository } from '@ledge/storage'
+import { identityFromRow as fromRow, identityToRow as toRow, type IdentityRow } from '@ledge/storage/sql-rows'
 import { limitOf, type Db, type Queryable } from './db.js'
 import { isUniqueViolation } from './pg-errors.js'
 
-interface IdentityRow {
-  device_id: string
-  module_id: string
-  status: DeviceStatus
-  revision: number
-  last_activity_time: string
-  doc: string
-}
-
-/** The record minus its column-backed fields: what goes into `doc`. */
-type IdentityDoc = Omit<IdentityRecord, 'deviceId' | 'moduleId' | 'status' | 'revision' | 'lastActivityTime'>
-
 const COLUMNS = 'device_id, module_id, status, revision, last_activity_time, doc'
 
+/** The row's columns in COLUMNS order, as positional parameters. */
 function toParams(r: IdentityRecord, revision: number): unknown[] {
-  const { deviceId, moduleId, status, revision: _revision, lastActivityTime, ...doc } = r
-  return [deviceId, moduleId ?? '', status, revision, lastActivityTime, JSON.stringify(doc satisfies IdentityDoc)]
-}
-
-function fromRow(row: IdentityRow): IdentityRecord {
-  const doc = JSON.parse(row.doc) as IdentityDoc
-  return {
-    deviceId: row.device_id,
-    moduleId: row.module_id === '' ? null : row.module_id,
-    ...doc,
-    status: row.status,
-    lastActivityTime: row.last_activity_time,
-    revision: row.revision,
-  }
+  const row = toRow(r, revision)
+  return [row.device_id, row.module_id, row.status, row.revision, row.last_activity_time, row.doc]
 }
 
 const nameOf = (r: IdentityKey): string => (r.moduleId ? `${r.deviceId}/${r.moduleId}` : r.deviceId)

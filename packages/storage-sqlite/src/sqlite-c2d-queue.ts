@@ -3,34 +3,10 @@
  * at the new message's `enqueuedTime` (the port gives it no other clock).
  */
 import type Database from 'better-sqlite3'
-import type { ApplicationProperties, SystemProperties } from '@ledge/protocol'
 import { storeErrors, type C2dInput, type C2dQueue, type C2dRecord } from '@ledge/storage'
-
-interface C2dRow {
-  seq: number
-  device_id: string
-  enqueued_time: number
-  expiry_time: number
-  delivery_count: number
-  system_properties: string
-  properties: string
-  body: Buffer
-}
+import { c2dFromRow as fromRow, type C2dRow } from '@ledge/storage/sql-rows'
 
 const COLUMNS = 'seq, device_id, enqueued_time, expiry_time, delivery_count, system_properties, properties, body'
-
-function fromRow(row: C2dRow): C2dRecord {
-  return {
-    deviceId: row.device_id,
-    seq: row.seq,
-    body: row.body,
-    systemProperties: JSON.parse(row.system_properties) as SystemProperties,
-    properties: JSON.parse(row.properties) as ApplicationProperties,
-    enqueuedTime: row.enqueued_time,
-    expiryTime: row.expiry_time,
-    deliveryCount: row.delivery_count,
-  }
-}
 
 function prepare(db: Database.Database) {
   const q = <R>(sql: string) => db.prepare<unknown[], R>(sql)

@@ -4,33 +4,11 @@
  * size trim walks only the rows it removes.
  */
 import type Database from 'better-sqlite3'
-import type { ApplicationProperties, SystemProperties } from '@ledge/protocol'
 import type { EventInput, EventLog, EventRecord } from '@ledge/storage'
+import { eventFromRow as fromRow, type EventRow } from '@ledge/storage/sql-rows'
 import type { WriteGate } from './wal-checkpointer.js'
 
-interface EventRow {
-  offset: number
-  device_id: string
-  module_id: string
-  enqueued_time: number
-  system_properties: string
-  properties: string
-  body: Buffer
-}
-
 const COLUMNS = 'offset, device_id, module_id, enqueued_time, system_properties, properties, body'
-
-function fromRow(row: EventRow): EventRecord {
-  return {
-    offset: row.offset,
-    deviceId: row.device_id,
-    moduleId: row.module_id === '' ? null : row.module_id,
-    enqueuedTime: row.enqueued_time,
-    systemProperties: JSON.parse(row.system_properties) as SystemProperties,
-    properties: JSON.parse(row.properties) as ApplicationProperties,
-    body: row.body,
-  }
-}
 
 function prepare(db: Database.Database) {
   const q = <R>(sql: string) => db.prepare<unknown[], R>(sql)

@@ -1,38 +1,9 @@
 /** IdentityRepository on the `identities` table. */
 import type Database from 'better-sqlite3'
-import type { DeviceStatus } from '@ledge/protocol'
 import { storeErrors, type ActivityUpdate, type IdentityKey, type IdentityRecord, type IdentityRepository } from '@ledge/storage'
-
-interface IdentityRow {
-  device_id: string
-  module_id: string
-  status: DeviceStatus
-  revision: number
-  last_activity_time: string
-  doc: string
-}
-
-/** The record minus its column-backed fields: what goes into `doc`. */
-type IdentityDoc = Omit<IdentityRecord, 'deviceId' | 'moduleId' | 'status' | 'revision' | 'lastActivityTime'>
+import { identityFromRow as fromRow, identityToRow as toRow, type IdentityRow } from '@ledge/storage/sql-rows'
 
 const COLUMNS = 'device_id, module_id, status, revision, last_activity_time, doc'
-
-function toRow(r: IdentityRecord, revision: number): IdentityRow {
-  const { deviceId, moduleId, status, revision: _revision, lastActivityTime, ...doc } = r
-  return { device_id: deviceId, module_id: moduleId ?? '', status, revision, last_activity_time: lastActivityTime, doc: JSON.stringify(doc satisfies IdentityDoc) }
-}
-
-function fromRow(row: IdentityRow): IdentityRecord {
-  const doc = JSON.parse(row.doc) as IdentityDoc
-  return {
-    deviceId: row.device_id,
-    moduleId: row.module_id === '' ? null : row.module_id,
-    ...doc,
-    status: row.status,
-    lastActivityTime: row.last_activity_time,
-    revision: row.revision,
-  }
-}
 
 function isPrimaryKeyViolation(err: unknown): boolean {
   return (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
