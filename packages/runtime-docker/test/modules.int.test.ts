@@ -119,7 +119,10 @@ test("the image's HEALTHCHECK: healthy, then unhealthy, with an event and a desc
   })
   assert.equal(sick.status, 'running', 'unhealthy is a health, the container still runs: the agent restarts it under on-unhealthy')
   assert.match(sick.description!, /unhealthy: the health check exited with 1/)
-  assert.ok(events.filter((e) => e.name === 'probe' && e.status === 'running').length >= 3, 'start, healthy and unhealthy were heard')
+  // The events come over the engine's event stream, which may trail the inspect that saw the health change.
+  await waitUntil('the start, healthy and unhealthy events', () =>
+    events.filter((e) => e.name === 'probe' && e.status === 'running').length >= 3 ? true : undefined,
+  )
   await rt.runtime.restart('probe')
   const again = await rt.runtime.get('probe')
   assert.equal(again?.status, 'running')
