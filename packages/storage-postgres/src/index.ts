@@ -6,7 +6,8 @@
  *
  * Every write the ports make atomic is one statement or one transaction; the writes that several hub nodes could
  * race on are made safe for that (revision and etag compare-and-swap, an advisory lock per C2D queue, the events
- * counter row's lock), though a hub node still delivers live events and C2D only to clients connected to itself.
+ * counter row's lock); what goes to a connection (methods, notifications, live events) stays with the node that
+ * holds it, as the README says.
  */
 import { AppError, redactUrl, silentLogger, type Logger } from '@ledge/common'
 import type { HubStore } from '@ledge/storage'
