@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { cleanupStack, postgresProblem, postgresSchemaFor, requireEnvironment, startTestHub, TEST_POSTGRES_URL } from '@ledge/testkit'
+import { cleanupStack, postgresProblem, postgresQuery, postgresSchemaFor, requireEnvironment, startTestHub, TEST_POSTGRES_URL } from '@ledge/testkit'
 import { createDevice, device, eventually, once, openDevice, registryOf, rest } from './helpers.js'
 
 const problem = await postgresProblem()
@@ -77,4 +77,31 @@ test('a hub whose PostgreSQL cannot be reached does not start, and says where it
     assert.match(err.message, /PostgreSQL at postgres:\/\/hub:\*\*\*@127\.0\.0\.1:9\/ledge: .*ECONNREFUSED/)
     return true
   })
+})
+
+test('a hub on PostgreSQL goes on when the server ends its connections (a restart, a failover)', async (t) => {
+  if (!requireEnvironment(t, problem)) return
+  const cleanup = cleanupStack(t)
+  const store = { store: TEST_POSTGRES_URL, storeSchema: postgresSchemaFor(t) }
+  const th = await startTestHub(store)
+  cleanup.push(() => th.close())
+  const key = await createDevice(th, 'survivor')
+  const client = await openDevice(th, 'survivor', key)
+  cleanup.push(() => client.close())
+  await client.sendEvent(new device.Message('before'))
+  await eventually(async () => ((await eventBodies(th, 'survivor')).length === 1 ? true : undefined), 5000, 'the first event')
+
+  const ended = await postgresQuery<{ ended: boolean }>(
+    'SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = $1',
+    [`ledge ${store.storeSchema}`],
+  )
+  assert.ok(ended.length > 0 && ended.every((r) => r.ended), 'the hub had connections, and the server ended them all')
+
+  // The pool drops the ended connections and opens new ones: telemetry, the registry and twins carry on.
+  await client.sendEvent(new device.Message('after'))
+  await eventually(async () => ((await eventBodies(th, 'survivor')).length === 2 ? true : undefined), 10_000, 'the event sent after the server ended the connections')
+  assert.deepEqual(await eventBodies(th, 'survivor'), ['before', 'after'])
+  await reportedUpdate(client, { afterRestart: true })
+  const twin = (await registryOf(th).getTwin('survivor')).responseBody
+  assert.equal((twin.properties.reported as Record<string, unknown>).afterRestart, true)
 })

@@ -54,7 +54,8 @@ export function openPool(opts: PoolOptions): Db {
     max: opts.max,
     types,
     options: `-c search_path=${opts.schema}`,
-    application_name: 'ledge-hub',
+    // Names the store in pg_stat_activity (63 bytes at most), so an operator sees which hub schema a session serves.
+    application_name: `ledge ${opts.schema}`.slice(0, 63),
   })
   pool.on('error', opts.onIdleError)
   return {
