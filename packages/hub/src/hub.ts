@@ -134,6 +134,7 @@ export async function startHub(settings: HubSettings, opts: { log: Logger; clock
     {
       registry, twins, query, methods, c2d, events, authenticator,
       health: () => ({ connectedClients: links.size, mqttConnections: gateway.size, uptimeSeconds: Math.round(process.uptime()) }),
+      pingStore: () => store.ping(),
     },
     { log, policies: store.policies, configurations, dps, deployments, https: { key: certs.serverKeyPem, cert: certs.serverCertPem } },
   )

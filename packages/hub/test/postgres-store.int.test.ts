@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import { cleanupStack, postgresProblem, postgresQuery, postgresSchemaFor, requireEnvironment, startTestHub, TEST_POSTGRES_URL } from '@ledge/testkit'
 import { createDevice, device, eventually, once, openDevice, registryOf, rest } from './helpers.js'
 
@@ -104,4 +105,69 @@ test('a hub on PostgreSQL goes on when the server ends its connections (a restar
   await reportedUpdate(client, { afterRestart: true })
   const twin = (await registryOf(th).getTwin('survivor')).responseBody
   assert.equal((twin.properties.reported as Record<string, unknown>).afterRestart, true)
+})
+
+/**
+ * A TCP relay on a loopback port to the test server: `cut()` stops it (listener and every relayed connection), as a
+ * database server going away does; `restore()` listens again on the same port.
+ */
+async function relayTo(target: URL): Promise<{ url: string; cut: () => Promise<void>; restore: () => Promise<void>; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>()
+  const server = createServer((inbound) => {
+    const outbound = connect(Number(target.port || 5432), target.hostname)
+    for (const s of [inbound, outbound]) {
+      sockets.add(s)
+      s.on('close', () => sockets.delete(s))
+      s.on('error', () => s.destroy())
+    }
+    inbound.pipe(outbound).pipe(inbound)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  const cut = async (): Promise<void> => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    for (const s of sockets) s.destroy()
+    await closed
+  }
+  const url = new URL(target)
+  url.host = `127.0.0.1:${port}`
+  return {
+    url: url.toString(),
+    cut,
+    restore: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
+    close: () => (server.listening ? cut() : Promise.resolve()),
+  }
+}
+
+async function health(th: Parameters<typeof rest>[0]): Promise<{ status: number; body: { status: string; store: string } }> {
+  const res = await fetch(`${th.url}/health`)
+  return { status: res.status, body: (await res.json()) as { status: string; store: string } }
+}
+
+test('while its PostgreSQL is gone the hub says so on /health (503), and it carries on once the server is back', async (t) => {
+  if (!requireEnvironment(t, problem)) return
+  const cleanup = cleanupStack(t)
+  const relay = await relayTo(new URL(TEST_POSTGRES_URL))
+  cleanup.push(() => relay.close())
+  const th = await startTestHub({ store: relay.url, storeSchema: postgresSchemaFor(t) })
+  cleanup.push(() => th.close())
+  assert.deepEqual((await health(th)).body.store, 'ok')
+  const key = await createDevice(th, 'outage')
+
+  await relay.cut()
+  const down = await health(th)
+  assert.equal(down.status, 503)
+  assert.equal(down.body.status, 'unavailable')
+  // The first ping may meet a pooled connection as it breaks; the next ones open new connections, refused.
+  assert.match(down.body.store, /^PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:\d+\/test does not answer: ./)
+  await eventually(async () => ((await health(th)).body.store.includes('ECONNREFUSED') ? true : undefined), 5000, 'a refused connection on /health')
+  const refused = await rest(th, 'GET', '/devices/outage')
+  assert.ok(refused.status >= 500, `a registry read while the store is gone fails (${refused.status})`)
+
+  await relay.restore()
+  await eventually(async () => ((await health(th)).status === 200 ? true : undefined), 10_000, '/health to say ok again')
+  const client = await openDevice(th, 'outage', key)
+  cleanup.push(() => client.close())
+  await client.sendEvent(new device.Message('back'))
+  await eventually(async () => ((await eventBodies(th, 'outage')).length === 1 ? true : undefined), 5000, 'telemetry after the outage')
 })

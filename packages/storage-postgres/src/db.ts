@@ -52,6 +52,8 @@ export function openPool(opts: PoolOptions): Db {
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
     max: opts.max,
+    // A server that drops packets would otherwise leave a query waiting for a connection for ever.
+    connectionTimeoutMillis: 10_000,
     types,
     options: `-c search_path=${opts.schema}`,
     // Names the store in pg_stat_activity (63 bytes at most), so an operator sees which hub schema a session serves.

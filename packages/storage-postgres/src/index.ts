@@ -10,7 +10,7 @@
  * holds it, as the README says.
  */
 import { AppError, redactUrl, silentLogger, type Logger } from '@ledge/common'
-import type { HubStore } from '@ledge/storage'
+import { storeErrors, type HubStore } from '@ledge/storage'
 import { openPool, type Db } from './db.js'
 import { PgC2dQueue } from './pg-c2d-queue.js'
 import { PgConfigurationRepository } from './pg-configuration-repository.js'
@@ -53,6 +53,8 @@ class PostgresHubStore implements HubStore {
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
+    /** The server's URL without its password, for messages. */
+    private readonly where: string,
   ) {
     this.identities = new PgIdentityRepository(db)
     this.c2d = new PgC2dQueue(db)
@@ -61,6 +63,14 @@ class PostgresHubStore implements HubStore {
     this.sessions = new PgSessionRepository(db)
     this.dps = new PgDpsRepository(db)
     this.configurations = new PgConfigurationRepository(db)
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.db.rows('SELECT 1')
+    } catch (err) {
+      throw storeErrors.unavailable(`PostgreSQL at ${this.where} does not answer: ${(err as Error).message}`, err)
+    }
   }
 
   /** Waits for the queries under way, then closes the pool's connections. Calling it again does nothing more. */
@@ -94,10 +104,10 @@ export async function openPostgresHubStore(opts: PostgresHubStoreOptions): Promi
   try {
     const found = await migrate(db, schema, log).catch((err: unknown) => {
       if (err instanceof AppError) throw err
-      throw new AppError('ERR_STORE_UNAVAILABLE', 'unavailable', `PostgreSQL at ${where}: ${(err as Error).message}`, { cause: err })
+      throw storeErrors.unavailable(`PostgreSQL at ${where}: ${(err as Error).message}`, err)
     })
     log.info({ event: 'store.opened', url: where, schema, schemaVersion: SCHEMA_VERSION, migratedFrom: found }, 'store opened')
-    return new PostgresHubStore(db, log)
+    return new PostgresHubStore(db, log, where)
   } catch (err) {
     await db.end().catch(() => undefined)
     throw err

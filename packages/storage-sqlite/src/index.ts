@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { silentLogger, type Logger } from '@ledge/common'
-import type { HubStore } from '@ledge/storage'
+import { storeErrors, type HubStore } from '@ledge/storage'
 import { migrate, readSchemaVersion, SCHEMA_VERSION } from './schema.js'
 import { SqliteC2dQueue } from './sqlite-c2d-queue.js'
 import { SqliteEventLog } from './sqlite-event-log.js'
@@ -86,6 +86,14 @@ class SqliteHubStore implements HubStore {
     this.sessions = new SqliteSessionRepository(db)
     this.dps = new SqliteDpsRepository(db)
     this.configurations = new SqliteConfigurationRepository(db)
+  }
+
+  async ping(): Promise<void> {
+    try {
+      this.db.prepare('SELECT 1').get()
+    } catch (err) {
+      throw storeErrors.unavailable(`the SQLite store '${this.db.name}' does not answer: ${(err as Error).message}`, err)
+    }
   }
 
   /** Checkpoints the WAL into the main file, then closes. Calling it again does nothing. */

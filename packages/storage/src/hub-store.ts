@@ -16,5 +16,10 @@ export interface HubStore {
   readonly configurations: ConfigurationRepository
   /** The device provisioning service's enrollments and registrations (schema v3). */
   readonly dps: DpsRepository
+  /**
+   * Resolves once the store answers a trivial query; rejects with AppError `ERR_STORE_UNAVAILABLE` (kind
+   * `unavailable`) when it cannot (a database server down or unreachable, a closed store). For health checks.
+   */
+  ping(): Promise<void>
   close(): Promise<void>
 }

@@ -19,6 +19,7 @@ import { durabilityContract } from './testing/durability-contract.js'
 import { eventLogContract } from './testing/event-log-contract.js'
 import { storeCase, type HubStoreContractOptions } from './testing/harness.js'
 import { identityContract } from './testing/identity-contract.js'
+import { pingContract } from './testing/ping-contract.js'
 import { policyContract } from './testing/policy-contract.js'
 import { sessionContract } from './testing/session-contract.js'
 
@@ -37,5 +38,6 @@ export function runHubStoreContract(opts: HubStoreContractOptions): void {
     sessionContract(test)
     configurationContract(test)
     durabilityContract(test)
+    pingContract(test)
   })
 }

@@ -20,6 +20,8 @@ export interface HttpDeps {
   events: EventStream
   authenticator: Authenticator
   health: () => Record<string, unknown>
+  /** Resolves when the store answers (HubStore.ping); what `GET /health` asks before it says ok. */
+  pingStore: () => Promise<void>
 }
 
 /** A preHandler that checks the api-version and the caller's SAS token for `right`. */
