@@ -31,11 +31,15 @@ engine_answers() {
   ' "$SOCKET"
 }
 
-# The pid a pid file holds, if that process is alive and runs the program named (its /proc comm).
+# The pid a pid file holds, if that process is alive (not a zombie: a killed process keeps its name until it is
+# reaped) and runs the program named (its /proc comm).
 live_pid_of() {
-  local file=$1 program=$2 pid
+  local file=$1 program=$2 pid state
   pid=$(tr -dc '0-9' <"$file" 2>/dev/null || true)
-  [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" = "$program" ] && echo "$pid"
+  [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" = "$program" ] || return 0
+  state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$pid/status" 2>/dev/null || true)
+  case "$state" in Z | X | "") return 0 ;; esac
+  echo "$pid"
 }
 
 remove_if_stale() {
@@ -64,11 +68,7 @@ if ! command -v dockerd >/dev/null 2>&1 && [ ! -x /usr/sbin/dockerd ]; then
 fi
 DOCKERD=$(command -v dockerd || echo /usr/sbin/dockerd)
 
-started=""
-running=$(live_pid_of "$PIDFILE" dockerd || true)
-if [ -n "$running" ]; then
-  echo "start-dockerd: dockerd (pid $running) is running; waiting for it to answer on $SOCKET"
-else
+start_engine() {
   remove_if_stale "$PIDFILE" dockerd
   remove_if_stale "$CONTAINERD_PIDFILE" containerd
   echo "start-dockerd: starting $DOCKERD (log: $LOG)"
@@ -77,6 +77,16 @@ else
   nohup "$DOCKERD" --host "unix://$SOCKET" --pidfile "$PIDFILE" --exec-root "$EXEC_ROOT" --data-root "$DATA_ROOT" \
     --bridge=none --iptables=false >>"$LOG" 2>&1 </dev/null &
   started=$!
+}
+
+started=""
+tries=0
+running=$(live_pid_of "$PIDFILE" dockerd || true)
+if [ -n "$running" ]; then
+  echo "start-dockerd: dockerd (pid $running) is running; waiting for it to answer on $SOCKET"
+else
+  start_engine
+  tries=1
 fi
 
 for _ in $(seq 1 "$((WAIT_SECS * 4))"); do
@@ -85,6 +95,14 @@ for _ in $(seq 1 "$((WAIT_SECS * 4))"); do
     exit 0
   fi
   if [ -n "$started" ] && ! kill -0 "$started" 2>/dev/null; then
+    # Once more: a process of the killed engine may have been on its way out at the first look (dockerd then waits
+    # for a containerd that is gone, and gives up).
+    if [ "$tries" -lt 2 ]; then
+      echo "start-dockerd: dockerd (pid $started) exited before answering; last line of $LOG: $(tail -n 1 "$LOG" 2>/dev/null)" >&2
+      start_engine
+      tries=2
+      continue
+    fi
     echo "start-dockerd: dockerd (pid $started) exited before answering on $SOCKET; last lines of $LOG:" >&2
     tail -n 30 "$LOG" >&2 || true
     exit 1

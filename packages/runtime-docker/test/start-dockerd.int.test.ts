@@ -7,7 +7,8 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { once } from 'node:events'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -79,6 +80,15 @@ function processName(pid: number): string {
   return readFileIfAny(`/proc/${pid}/comm`)
 }
 
+/** Waits until a process is in the given /proc state (R, S, Z, …). */
+async function waitForState(pid: number, state: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (new RegExp(`^State:\\s+${state}`, 'm').test(readFileIfAny(`/proc/${pid}/status`))) return
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  throw new Error(`process ${pid} never reached state ${state}`)
+}
+
 /** A live process that is not an engine, to own the numbers a killed engine's pid files hold. */
 function stranger(t: TestContext): number {
   const child = spawn('sleep', ['600'], { stdio: 'ignore' })
@@ -114,6 +124,26 @@ test('pid files naming a live stranger are removed, the engine starts, and the s
   assert.equal(second.status, 0, second.output)
   assert.match(second.output, /already answers/)
   assert.equal(Number(readFileIfAny(engine.pidfile)), enginePid)
+})
+
+test("a pid file naming a killed engine's containerd that is not reaped yet (a zombie) is removed", async (t) => {
+  if (!requireEnvironment(t, problem)) return
+  const engine = ownEngine(t)
+  // A process named containerd that exits at once, under a parent that never reaps it: a zombie that keeps its name.
+  const fake = join(engine.dir, 'containerd')
+  copyFileSync('/bin/true', fake)
+  const parent = spawn('sh', ['-c', `"${fake}" & echo $!; exec sleep 600`], { stdio: ['ignore', 'pipe', 'ignore'] })
+  t.after(() => parent.kill('SIGKILL'))
+  const zombie = Number((await once(parent.stdout!, 'data'))[0].toString().trim())
+  await waitForState(zombie, 'Z')
+  assert.equal(processName(zombie), 'containerd')
+  mkdirSync(dirname(engine.containerdPidfile), { recursive: true })
+  writeFileSync(engine.containerdPidfile, `${zombie}`)
+
+  const run = runScript(engine)
+  assert.equal(run.status, 0, run.output)
+  assert.match(run.output, /containerd\.pid \(its process is not a running containerd\)/)
+  assert.equal(String(await connect(`unix://${engine.socket}`).ping()), 'OK')
 })
 
 test('an engine that exits at once is reported with its log, without waiting out the timeout', async (t) => {
