@@ -9,9 +9,9 @@
  * with that number started at that time. Where there is no /proc, or for a file written before the start time was
  * kept, a live pid is all that can be checked.
  */
-import { readFileSync } from 'node:fs'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { processStartTime } from '@ledge/runtime-process'
 
 export const PID_FILE = 'edged.pid'
 
@@ -28,21 +28,6 @@ function alive(pid: number): boolean {
   }
 }
 
-/** What /proc says of a process: its state letter and start time; undefined without /proc or such a process. */
-export function procIdentity(pid: number): { state: string; startTime: string } | undefined {
-  let stat: string
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  } catch {
-    return undefined
-  }
-  // The command name (field 2) is in parentheses and may hold spaces and ')': the fields after it start past the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const state = fields[0]
-  const startTime = fields[19]
-  return state && startTime ? { state, startTime } : undefined
-}
-
 /** The pid of the daemon running on `homeDir`, or undefined (no file, or a stale one). */
 export async function runningDaemonPid(homeDir: string): Promise<number | undefined> {
   let text: string
@@ -54,21 +39,16 @@ export async function runningDaemonPid(homeDir: string): Promise<number | undefi
   const [pidText, recordedStart] = text.trim().split(/\s+/)
   const pid = Number(pidText)
   if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !alive(pid)) return undefined
-  const proc = procIdentity(pid)
-  if (proc === undefined) return existsProc() ? undefined : pid
-  if (proc.state === 'Z' || proc.state === 'X') return undefined
-  return recordedStart === undefined || recordedStart === proc.startTime ? pid : undefined
-}
-
-/** Whether this system has a /proc to read processes from (Linux); without it only liveness can be checked. */
-function existsProc(): boolean {
-  return procIdentity(process.pid) !== undefined
+  const start = processStartTime(pid)
+  // No start time for a live pid: a zombie, or a system without /proc (where only liveness can be checked).
+  if (start === undefined) return processStartTime(process.pid) === undefined ? pid : undefined
+  return recordedStart === undefined || recordedStart === start ? pid : undefined
 }
 
 export async function writePidFile(homeDir: string): Promise<void> {
   const other = await runningDaemonPid(homeDir)
   if (other !== undefined) throw new Error(`another edge daemon (pid ${other}) runs on ${homeDir}`)
-  const start = procIdentity(process.pid)?.startTime
+  const start = processStartTime(process.pid)
   await writeFile(pidFilePath(homeDir), `${process.pid}${start ? ` ${start}` : ''}\n`, { mode: 0o644 })
 }
 

@@ -2,3 +2,4 @@ export { ProcessModuleRuntime, type ProcessModuleRuntimeOptions } from './proces
 export { DEFAULT_LOG_ROTATION, type LogRotation } from './log-file.js'
 export { DEFAULT_PATH, INHERITED_ENV, INHERITED_ENV_PREFIXES } from './child-env.js'
 export { DEFAULT_STOP_GRACE_MS, PROCESS_TYPE } from './settings.js'
+export { isSameProcess, processStartTime } from './proc.js'
